@@ -1,0 +1,60 @@
+using System.Buffers.Binary;
+
+namespace Borealis.Redo;
+
+/// <summary>
+/// The one apply routine. Storage nodes use it to materialise page versions and DB instances
+/// use it to keep cached pages current, so a page rebuilt by storage is byte-identical to the
+/// writer's. The engine adds its physiological record types here, never elsewhere.
+/// </summary>
+public static class PageApply
+{
+    /// <summary>
+    /// Applies one record to a page image (body only; the page LSN is set to the record's LSN,
+    /// the checksum is left for whoever stores or sends the page). Returns false, leaving the
+    /// page untouched, when the payload is malformed for its type.
+    /// </summary>
+    public static bool Apply(Span<byte> page, ReadOnlySpan<byte> record)
+    {
+        var payload = RedoRecord.Payload(record);
+        switch (RedoRecord.Type(record))
+        {
+            case RedoType.Noop:
+                break;
+            case RedoType.PageImage:
+                if (payload.Length != Page.Size) return false;
+                payload[Page.HeaderSize..].CopyTo(page[Page.HeaderSize..]);
+                break;
+            case RedoType.WriteBytes:
+            {
+                if (payload.Length < 2) return false;
+                int offset = BinaryPrimitives.ReadUInt16LittleEndian(payload);
+                var data = payload[2..];
+                if (offset < Page.HeaderSize || offset + data.Length > Page.Size) return false;
+                data.CopyTo(page[offset..]);
+                break;
+            }
+            case RedoType.Fill:
+            {
+                if (payload.Length != 5) return false;
+                int offset = BinaryPrimitives.ReadUInt16LittleEndian(payload);
+                int length = BinaryPrimitives.ReadUInt16LittleEndian(payload[2..]);
+                if (offset < Page.HeaderSize || offset + length > Page.Size) return false;
+                page.Slice(offset, length).Fill(payload[4]);
+                break;
+            }
+            default:
+                return false;
+        }
+        Page.SetLsn(page, RedoRecord.Lsn(record));
+        return true;
+    }
+
+    /// <summary>Payload for a WriteBytes record; returns its length.</summary>
+    public static int WriteBytesPayload(Span<byte> dest, ushort offset, ReadOnlySpan<byte> data)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(dest, offset);
+        data.CopyTo(dest[2..]);
+        return 2 + data.Length;
+    }
+}
