@@ -1,0 +1,101 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Borealis.Cli.Cluster;
+
+/// <summary>
+/// The files of an embedded cluster's data directory:
+/// <code>
+/// DIR/cluster.json         what the cluster is made of (written once, at the first `up`)
+/// DIR/run/state.json       what the supervisor is running now (rewritten on every change)
+/// DIR/run/supervisor.lock  held (exclusively) by the running `borealis up`
+/// DIR/logs/ROLE-ID.log     each process's stdout and stderr
+/// DIR/storage/node-ID/     one storage node's data
+/// </code>
+/// </summary>
+public sealed class ClusterFiles(string dataDir)
+{
+    public string DataDir { get; } = Path.GetFullPath(dataDir);
+    public string ConfigPath => Path.Combine(DataDir, "cluster.json");
+    public string RunDir => Path.Combine(DataDir, "run");
+    public string StatePath => Path.Combine(RunDir, "state.json");
+    public string LockPath => Path.Combine(RunDir, "supervisor.lock");
+    public string LogDir => Path.Combine(DataDir, "logs");
+    public string StorageDir(uint nodeId) => Path.Combine(DataDir, "storage", $"node-{nodeId}");
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    public ClusterConfig? LoadConfig()
+        => File.Exists(ConfigPath) ? JsonSerializer.Deserialize<ClusterConfig>(File.ReadAllText(ConfigPath), Json) : null;
+
+    public void SaveConfig(ClusterConfig config) => WriteAtomic(ConfigPath, JsonSerializer.Serialize(config, Json));
+
+    public RunState? LoadState()
+    {
+        try
+        {
+            return File.Exists(StatePath) ? JsonSerializer.Deserialize<RunState>(File.ReadAllText(StatePath), Json) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public void SaveState(RunState state) => WriteAtomic(StatePath, JsonSerializer.Serialize(state, Json));
+
+    /// <summary>Write to a temp file, fsync, rename over the target: readers see the old or the new file, never half of one.</summary>
+    public static void WriteAtomic(string path, string contents)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        string tmp = path + ".tmp";
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(contents);
+            fs.Write(bytes);
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+}
+
+public sealed class ClusterConfig
+{
+    public int Version { get; set; } = 1;
+    public DateTimeOffset Created { get; set; }
+    public List<StorageNodeConfig> StorageNodes { get; set; } = [];
+}
+
+public sealed class StorageNodeConfig
+{
+    public uint Id { get; set; }
+    public string Az { get; set; } = "";
+    public int Port { get; set; }
+}
+
+public enum ProcessState { Starting, Running, Restarting, Stopping, Stopped, Failed }
+
+public sealed class RunState
+{
+    public int SupervisorPid { get; set; }
+    public DateTimeOffset Updated { get; set; }
+    public List<ProcessStatus> Processes { get; set; } = [];
+}
+
+public sealed class ProcessStatus
+{
+    public string Role { get; set; } = "";
+    public string Id { get; set; } = "";
+    public string Az { get; set; } = "";
+    public int Pid { get; set; }
+    public int Port { get; set; }
+    public ProcessState State { get; set; }
+    public int Restarts { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public string Log { get; set; } = "";
+}
