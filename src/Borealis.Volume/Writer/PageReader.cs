@@ -15,21 +15,18 @@ internal sealed class PageReader(WriterVolume volume, VolumeClientOptions option
 {
     public async ValueTask ReadAsync(ulong pageNo, ulong asOf, Memory<byte> dest, CancellationToken ct)
     {
-        var candidates = new List<NodeLink>(7);
+        var candidates = new List<(NodeLink Link, ulong AsOf)>(7);
         volume.GetReadCandidates(pageNo, asOf, candidates);
         if (candidates.Count == 0)
             throw new VolumeUnavailableException($"page {pageNo} as of {asOf}: no connected segment is known to be complete at that LSN");
 
         var op = new ReadOp(pageNo, dest);
-        var payload = Encode.ToArray(GetPageMsg.Size, (ref WireWriter w) => new GetPageMsg
-        {
-            Segment = new SegmentId(volume.VolumeId, volume.Layout.PgOf(pageNo)), PageNo = pageNo, AsOfLsn = asOf, VolumeEpoch = volume.Epoch,
-        }.Write(ref w));
+        var msg = new GetPageMsg { Segment = new SegmentId(volume.VolumeId, volume.Layout.PgOf(pageNo)), PageNo = pageNo, VolumeEpoch = volume.Epoch };
         int next = 0;
         long deadline = Stopwatch.GetTimestamp() + (long)(options.RequestTimeout.TotalSeconds * Stopwatch.Frequency);
         try
         {
-            Start(op, candidates[next++], payload);
+            Start(op, candidates[next++], msg);
             while (true)
             {
                 var changed = op.Changed;
@@ -40,7 +37,7 @@ internal sealed class PageReader(WriterVolume volume, VolumeClientOptions option
                 {
                     if (next >= candidates.Count)
                         throw new VolumeUnavailableException($"page {pageNo} as of {asOf}: every candidate segment failed: {op.LastError}");
-                    Start(op, candidates[next++], payload);
+                    Start(op, candidates[next++], msg);
                     continue;
                 }
                 var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
@@ -49,14 +46,14 @@ internal sealed class PageReader(WriterVolume volume, VolumeClientOptions option
                 var wait = remaining;
                 if (next < candidates.Count)
                 {
-                    var hedge = TimeSpan.FromMilliseconds(3 * candidates[next - 1].LatencyEwmaMs);
+                    var hedge = TimeSpan.FromMilliseconds(3 * candidates[next - 1].Link.LatencyEwmaMs);
                     if (hedge < options.MinReadHedgeDelay) hedge = options.MinReadHedgeDelay;
                     if (hedge > options.ReadHedgeDelay) hedge = options.ReadHedgeDelay;
                     if (hedge < wait) wait = hedge;
                 }
                 var done = await Task.WhenAny(changed, Task.Delay(wait, ct));
                 ct.ThrowIfCancellationRequested();
-                if (done != changed && !op.Succeeded && next < candidates.Count) Start(op, candidates[next++], payload);
+                if (done != changed && !op.Succeeded && next < candidates.Count) Start(op, candidates[next++], msg);
             }
         }
         finally
@@ -65,8 +62,10 @@ internal sealed class PageReader(WriterVolume volume, VolumeClientOptions option
         }
     }
 
-    private static void Start(ReadOp op, NodeLink link, byte[] payload)
+    private static void Start(ReadOp op, (NodeLink Link, ulong AsOf) candidate, GetPageMsg msg)
     {
+        var link = candidate.Link;
+        msg.AsOfLsn = candidate.AsOf;
         var client = link.Client;
         if (client is null || client.IsClosed)
         {
@@ -75,8 +74,8 @@ internal sealed class PageReader(WriterVolume volume, VolumeClientOptions option
         }
         var attempt = new Attempt(op, link);
         op.AttemptStarted();
-        var f = client.BeginRequest(MessageType.GetPage, payload.Length, attempt, out ulong id);
-        f.Writer.Bytes(payload);
+        var f = client.BeginRequest(MessageType.GetPage, GetPageMsg.Size, attempt, out ulong id);
+        msg.Write(ref f.Writer);
         f.Complete();
         attempt.Bind(client, id);
     }

@@ -441,8 +441,17 @@ public sealed class WriterVolume : IAsyncDisposable, IThreadPoolWorkItem, INodeL
         return page;
     }
 
-    /// <summary>Members of the page's PG whose known SCL ≥ asOf, connected, lowest latency first.</summary>
-    internal void GetReadCandidates(ulong pageNo, ulong asOf, List<NodeLink> into)
+    /// <summary>
+    /// Members of the page's PG known complete at <paramref name="asOf"/> (≤ VDL), connected,
+    /// lowest latency first, each with the read point to ask it for.
+    /// A segment is complete at asOf when its SCL reaches h = the PG's highest LSN ≤ asOf. Since
+    /// every record ≤ asOf is durable, h ≤ PGCL; if PGCL ≤ asOf then h = PGCL, else SCL ≥ asOf
+    /// suffices — so the test is SCL ≥ min(asOf, PGCL), which at least four members pass. A
+    /// segment is asked for min(asOf, SCL): when its SCL is below asOf it equals h, and the page
+    /// as of h is the page as of asOf (no record of the PG lies in between), while a node only
+    /// serves read points at or below its own SCL.
+    /// </summary>
+    internal void GetReadCandidates(ulong pageNo, ulong asOf, List<(NodeLink Link, ulong AsOf)> into)
     {
         into.Clear();
         lock (_lock)
@@ -450,13 +459,15 @@ public sealed class WriterVolume : IAsyncDisposable, IThreadPoolWorkItem, INodeL
             uint pgIdx = _layout.PgOf(pageNo);
             var pg = _layout.Pgs[pgIdx];
             var q = _quorums[pgIdx];
+            ulong need = Math.Min(asOf, q.Pgcl);
             foreach (var m in pg.Members)
             {
-                if (q.SclOf(m.NodeId) < asOf || !_links.TryGetValue(m.NodeId, out var link) || !link.IsConnected) continue;
-                into.Add(link);
+                ulong scl = q.SclOf(m.NodeId);
+                if (scl < need || !_links.TryGetValue(m.NodeId, out var link) || !link.IsConnected) continue;
+                into.Add((link, Math.Min(asOf, scl)));
             }
         }
-        into.Sort(static (a, b) => a.LatencyEwmaMs.CompareTo(b.LatencyEwmaMs));
+        into.Sort(static (a, b) => a.Link.LatencyEwmaMs.CompareTo(b.Link.LatencyEwmaMs));
     }
 
     // ---------------------------------------------------------------- min read point and maintenance
