@@ -1,14 +1,84 @@
 using System.CommandLine;
+using Borealis.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Borealis.Cli.Commands;
 
-/// <summary>`borealis storage`: runs one storage node in the foreground. (Placeholder until the node lands.)</summary>
-internal static class StorageCommand
+/// <summary>
+/// `borealis storage`: runs one storage node in the foreground until SIGTERM or Ctrl+C. Prints
+/// exactly one line to stdout once the node accepts connections
+/// (`storage node N (az A) listening on HOST:PORT ready`); logs go to stderr.
+/// </summary>
+internal static partial class StorageCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("storage", "Run one storage node.");
-        cmd.SetAction(_ => { Console.Error.WriteLine("not built yet"); return 1; });
+        var nodeId = new Option<uint>("--node-id") { Description = "This node's id (unique in the cluster, not 0).", Required = true };
+        var az = new Option<string>("--az") { Description = "Availability zone of this node.", Required = true };
+        var dataDir = new Option<string>("--data-dir") { Description = "Directory for the node's hot log, segments and pages.", Required = true };
+        var listen = new Option<string>("--listen") { Description = "host:port to listen on (port 0 picks a free port).", DefaultValueFactory = _ => "127.0.0.1:0" };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
+        var cmd = new Command("storage", "Run one storage node.") { nodeId, az, dataDir, listen, logLevel };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var options = new StorageNodeOptions
+            {
+                NodeId = parse.GetValue(nodeId),
+                Az = parse.GetValue(az)!,
+                DataDir = parse.GetValue(dataDir)!,
+                Listen = parse.GetValue(listen)!,
+            };
+            return await RunAsync(options, parse.GetValue(logLevel), ct);
+        });
         return cmd;
     }
+
+    private static async Task<int> RunAsync(StorageNodeOptions options, LogLevel level, CancellationToken invocationCt)
+    {
+        // Handle SIGTERM/SIGINT here too: the synchronous Invoke in Program does not cancel the action's token on them.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationCt);
+        void OnSignal(System.Runtime.InteropServices.PosixSignalContext c)
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        }
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
+        var ct = stop.Token;
+        using var loggerFactory = LoggerFactory.Create(b => b
+            .SetMinimumLevel(level)
+            .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        var logger = loggerFactory.CreateLogger("Borealis.Cli.Storage");
+        StorageNode node;
+        try
+        {
+            node = await StorageNode.StartAsync(options, loggerFactory, ct);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or FormatException or System.Net.Sockets.SocketException)
+        {
+            StartFailed(logger, e.Message, e);
+            return 1;
+        }
+        await using (node)
+        {
+            Console.Out.WriteLine($"storage node {options.NodeId} (az {options.Az}) listening on {node.LocalEndPoint} ready");
+            Console.Out.Flush();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            Stopping(logger, options.NodeId);
+        }
+        return 0;
+    }
+
+    [LoggerMessage(1, LogLevel.Critical, "storage node failed to start: {Reason}")]
+    private static partial void StartFailed(ILogger logger, string reason, Exception error);
+
+    [LoggerMessage(2, LogLevel.Information, "storage node {NodeId} stopping")]
+    private static partial void Stopping(ILogger logger, uint nodeId);
 }

@@ -1,0 +1,348 @@
+using System.Diagnostics;
+using Borealis.Redo;
+using Borealis.Storage.Protocol;
+
+namespace Borealis.Storage;
+
+/// <summary>
+/// Fills a segment's gaps from its peers (the other members of its PG), hydrates new segments,
+/// and probes peers' state so a node that missed writes while down notices it is behind.
+/// One background task; it wakes on <see cref="Signal"/> (a segment fell behind or was
+/// created), every <see cref="StorageNodeOptions.GossipInterval"/> only while some segment is
+/// behind, and every <see cref="StorageNodeOptions.PeerProbeInterval"/> for the probe.
+/// Records pulled from peers go through the group commit like appends: they count only once
+/// they are in the hot log.
+/// </summary>
+internal sealed class Gossiper(StorageNode node)
+{
+    private const int ReadBytes = 1024 * 1024;
+    private readonly SemaphoreSlim _signal = new(0, 1);
+    private int _signaled;
+
+    public void Signal()
+    {
+        if (Interlocked.Exchange(ref _signaled, 1) == 0) _signal.Release();
+    }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var opts = node.Options;
+        long nextProbe = Stopwatch.GetTimestamp() + Ticks(opts.PeerProbeInterval);
+        while (!ct.IsCancellationRequested)
+        {
+            bool probe = opts.BackgroundWork && Stopwatch.GetTimestamp() >= nextProbe;
+            if (probe) nextProbe = Stopwatch.GetTimestamp() + Ticks(opts.PeerProbeInterval);
+            bool busy;
+            try
+            {
+                busy = await RunRoundAsync(probe, force: false, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                NodeLog.BackgroundFailed(node.Logger, "gossip", e);
+                busy = true;
+            }
+            TimeSpan wait = busy ? opts.GossipInterval
+                : opts.BackgroundWork ? TimeSpan.FromTicks(Math.Max(0, (nextProbe - Stopwatch.GetTimestamp()) * TimeSpan.TicksPerSecond / Stopwatch.Frequency))
+                : Timeout.InfiniteTimeSpan;
+            try
+            {
+                if (await _signal.WaitAsync(wait, ct)) Volatile.Write(ref _signaled, 0);
+            }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    private static long Ticks(TimeSpan t) => (long)(t.TotalSeconds * Stopwatch.Frequency);
+
+    public Task RunOnceAsync(bool probe, CancellationToken ct) => RunRoundAsync(probe, force: true, ct);
+
+    /// <summary>One pass over every segment; true when some segment is still behind or hydrating.</summary>
+    private async Task<bool> RunRoundAsync(bool probe, bool force, CancellationToken ct)
+    {
+        bool busy = false;
+        foreach (var seg in node.Segments)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (seg.Disposed) continue;
+            bool hydrating;
+            lock (seg.Sync) hydrating = seg.Meta.Hydrating;
+            if (hydrating)
+            {
+                if (!await HydrateAsync(seg, ct)) { busy = true; continue; }
+            }
+            if (probe) await ProbeAsync(seg, ct);
+            bool behind;
+            long due;
+            lock (seg.Sync)
+            {
+                behind = seg.IsBehind;
+                due = seg.NextGossipTicks;
+            }
+            if (!behind) continue;
+            if (!force && Stopwatch.GetTimestamp() < due) { busy = true; continue; }
+            int filled = await GossipSegmentAsync(seg, ct);
+            lock (seg.Sync)
+            {
+                behind = seg.IsBehind;
+                if (filled > 0 || !behind) seg.GossipFailures = 0;
+                else seg.GossipFailures = Math.Min(seg.GossipFailures + 1, 8);
+                // No progress: back off exponentially up to the probe interval.
+                var delay = TimeSpan.FromTicks(Math.Min(node.Options.GossipInterval.Ticks << seg.GossipFailures, node.Options.PeerProbeInterval.Ticks));
+                seg.NextGossipTicks = Stopwatch.GetTimestamp() + Ticks(delay);
+            }
+            busy |= behind;
+        }
+        return busy;
+    }
+
+    private static List<string> PeerEndpoints(StorageNode node, Segment seg)
+    {
+        List<string> list = [];
+        lock (seg.Sync)
+            foreach (var m in seg.Meta.Membership.Members)
+                if (m.NodeId != node.NodeId && !string.IsNullOrEmpty(m.Endpoint)) list.Add(m.Endpoint);
+        return list;
+    }
+
+    private async Task<SegmentStateMsg?> GetStateAsync(string endpoint, SegmentId id, CancellationToken ct)
+    {
+        try
+        {
+            var payload = Encode.ToArray(SegmentOnlyMsg.Size, (ref WireWriter w) => new SegmentOnlyMsg { Segment = id }.Write(ref w));
+            var resp = await node.Peers.RequestAsync(endpoint, MessageType.GetSegmentState, payload, ct);
+            if (resp is null || resp.Value.Type != MessageType.SegmentState || !SegmentStateMsg.TryRead(resp.Value.Payload, out var st)) return null;
+            return st;
+        }
+        catch (StorageException)
+        {
+            return null;
+        }
+    }
+
+    private async Task LearnAsync(Segment seg, uint epoch, ulong start)
+    {
+        bool newer;
+        lock (seg.Sync)
+            newer = epoch > seg.Meta.Epoch || (epoch == seg.Meta.Epoch && seg.Meta.EpochStart == SegmentMeta.UnknownStart && start != SegmentMeta.UnknownStart);
+        if (newer) await ControlOps.LearnEpochAsync(node, seg, epoch, start);
+    }
+
+    /// <summary>Asks every peer for its state: learns newer epochs and the highest SCL a peer holds.</summary>
+    private async Task ProbeAsync(Segment seg, CancellationToken ct)
+    {
+        var peers = PeerEndpoints(node, seg);
+        if (peers.Count == 0) return;
+        var tasks = new Task<SegmentStateMsg?>[peers.Count];
+        for (int i = 0; i < peers.Count; i++) tasks[i] = GetStateAsync(peers[i], seg.Id, ct);
+        await Task.WhenAll(tasks);
+        ulong high = 0;
+        foreach (var t in tasks)
+        {
+            if (t.Result is not { } st) continue;
+            await LearnAsync(seg, st.VolumeEpoch, st.EpochStartLsn);
+            lock (seg.Sync)
+                if (st.VolumeEpoch >= seg.Meta.Epoch && st.Scl > high) high = st.Scl;
+        }
+        bool behind;
+        lock (seg.Sync)
+        {
+            seg.PeerHighScl = high;
+            behind = seg.IsBehind;
+            if (behind) seg.NextGossipTicks = 0;
+        }
+        if (behind) Signal();
+    }
+
+    /// <summary>Pulls records above our SCL from peers until caught up; returns how many new records were stored.</summary>
+    private async Task<int> GossipSegmentAsync(Segment seg, CancellationToken ct)
+    {
+        int filled = 0;
+        foreach (var peer in PeerEndpoints(node, seg))
+        {
+            for (int round = 0; round < 64; round++)
+            {
+                ReadRecordsMsg req;
+                lock (seg.Sync)
+                {
+                    req = new ReadRecordsMsg
+                    {
+                        Segment = seg.Id, AfterLsn = seg.Index.Scl, MaxBytes = ReadBytes, SenderEpoch = seg.Meta.Epoch, SenderEpochStart = seg.Meta.EpochStart,
+                    };
+                }
+                Response? resp;
+                try
+                {
+                    resp = await node.Peers.RequestAsync(peer, MessageType.ReadRecords, Encode.ToArray(ReadRecordsMsg.Size, req.Write), ct);
+                }
+                catch (StorageException e) when (e.Code == ErrorCode.StaleEpoch)
+                {
+                    if (await GetStateAsync(peer, seg.Id, ct) is { } st) await LearnAsync(seg, st.VolumeEpoch, st.EpochStartLsn);
+                    continue;
+                }
+                catch (StorageException)
+                {
+                    break;
+                }
+                if (resp is null || resp.Value.Type != MessageType.Records || !RecordsHeader.TryRead(resp.Value.Payload, out var h, out _)) break;
+                await LearnAsync(seg, h.VolumeEpoch, h.EpochStartLsn);
+                int added = await StoreAsync(seg, resp.Value.Payload.AsMemory(RecordsHeader.Size));
+                if (added < 0) return filled;
+                filled += added;
+                if (added > 0) NodeLog.GossipFilled(node.Logger, seg.Id.ToString(), added, peer, seg.State().Scl);
+                bool behind;
+                lock (seg.Sync)
+                {
+                    if (h.VolumeEpoch >= seg.Meta.Epoch && h.Scl > seg.PeerHighScl) seg.PeerHighScl = h.Scl;
+                    behind = seg.IsBehind;
+                }
+                if (!behind) return filled;
+                if (added == 0) break; // this peer has nothing we lack
+            }
+        }
+        return filled;
+    }
+
+    /// <summary>Validates a peer's records and stores those we lack through the group commit. Returns the count, or -1 if the node refused (read-only).</summary>
+    private async Task<int> StoreAsync(Segment seg, ReadOnlyMemory<byte> recsMem)
+    {
+        var recs = recsMem.Span;
+        var w = node.Committer.Rent(recs.Length);
+        int len = 0, count = 0;
+        lock (seg.Sync)
+        {
+            while (!recs.IsEmpty)
+            {
+                int n = RedoRecord.Validate(recs);
+                if (n < 0) break;
+                var rec = recs[..n];
+                recs = recs[n..];
+                ulong lsn = RedoRecord.Lsn(rec);
+                uint epoch = RedoRecord.WriterEpoch(rec);
+                if (RedoRecord.VolumeId(rec) != seg.Id.VolumeId || RedoRecord.PgIndex(rec) != seg.Id.PgIndex || !seg.Pages.Contains(RedoRecord.PageNo(rec))) continue;
+                // The epoch rule: never take a deposed writer's record, nor one from an epoch we were not told about.
+                if (epoch > seg.Meta.Epoch || seg.Meta.IsDeposed(epoch, lsn) || seg.Index.Holds(lsn, epoch)) continue;
+                rec.CopyTo(w.Buffer.AsSpan(len));
+                len += n;
+                count++;
+            }
+        }
+        if (count == 0)
+        {
+            node.Committer.Return(w);
+            return 0;
+        }
+        w.Length = len;
+        w.Segment = seg;
+        w.FromGossip = true;
+        var done = new TaskCompletionSource<ErrorCode>(TaskCreationOptions.RunContinuationsAsynchronously);
+        w.Done = done;
+        node.Committer.Enqueue(w);
+        return await done.Task == ErrorCode.None ? count : -1;
+    }
+
+    /// <summary>
+    /// A new segment whose PG already has data: copy a peer's pages at its base, adopt that base,
+    /// then let gossip pull the records above it. Returns true when hydration is finished.
+    /// </summary>
+    private async Task<bool> HydrateAsync(Segment seg, CancellationToken ct)
+    {
+        var peers = PeerEndpoints(node, seg);
+        SegmentStateMsg? best = null;
+        string? bestPeer = null;
+        bool anyAnswer = peers.Count == 0;
+        foreach (var p in peers)
+        {
+            if (await GetStateAsync(p, seg.Id, ct) is not { } st) continue;
+            anyAnswer = true;
+            if (best is null || st.Scl > best.Value.Scl || (st.Scl == best.Value.Scl && st.BaseLsn > best.Value.BaseLsn))
+            {
+                best = st;
+                bestPeer = p;
+            }
+        }
+        if (!anyAnswer) return false;
+        if (best is { } b) await LearnAsync(seg, b.VolumeEpoch, b.EpochStartLsn);
+        ulong baseLsn = 0;
+        int pages = 0;
+        if (best is { BaseLsn: > 0 })
+        {
+            (baseLsn, pages) = await FetchBaseAsync(seg, bestPeer!, ct);
+            if (baseLsn == 0) return false;
+        }
+        await node.Committer.RunAsync(() =>
+        {
+            lock (seg.Sync)
+            {
+                seg.Meta.Hydrating = false;
+                if (baseLsn > seg.Index.Base)
+                {
+                    seg.Meta.BaseLsn = baseLsn;
+                    seg.Index.ResetBase(baseLsn);
+                }
+                if (best is { } s && s.DurableHint > seg.Meta.DurableHint) seg.Meta.DurableHint = s.DurableHint;
+            }
+            seg.PersistMeta();
+            return true;
+        });
+        NodeLog.Hydrated(node.Logger, seg.Id.ToString(), bestPeer ?? "-", pages, baseLsn);
+        node.OnAdvanced(seg);
+        Signal();
+        return true;
+    }
+
+    /// <summary>Copies every non-empty page of a peer's base into slot 0 of our page file; returns the base (0 on failure).</summary>
+    private async Task<(ulong Base, int Pages)> FetchBaseAsync(Segment seg, string peer, CancellationToken ct)
+    {
+        await seg.PageMutex.WaitAsync(ct);
+        try
+        {
+            ulong start = seg.Pages.FirstPage, baseLsn = 0;
+            int pages = 0;
+            for (int guard = 0; guard < 1_000_000; guard++)
+            {
+                var req = new FetchBaseMsg { Segment = seg.Id, StartPage = start, MaxPages = 256 };
+                Response? resp;
+                try
+                {
+                    resp = await node.Peers.RequestAsync(peer, MessageType.FetchBase, Encode.ToArray(FetchBaseMsg.Size, req.Write), ct);
+                }
+                catch (StorageException)
+                {
+                    return (0, 0);
+                }
+                if (resp is null || resp.Value.Type != MessageType.BasePages || !BasePagesHeader.TryRead(resp.Value.Payload, out var h, out _)
+                    || (ulong)(resp.Value.Payload.Length - BasePagesHeader.Size) != (ulong)h.Count * (8 + Page.Size) || h.BaseLsn == 0)
+                    return (0, 0);
+                if (baseLsn != 0 && h.BaseLsn != baseLsn) return (0, 0); // the peer coalesced meanwhile: start over next round
+                baseLsn = h.BaseLsn;
+                seg.PageRw.EnterWriteLock();
+                try
+                {
+                    for (int i = 0; i < h.Count; i++)
+                    {
+                        var item = resp.Value.Payload.AsSpan(BasePagesHeader.Size + i * (8 + Page.Size), 8 + Page.Size);
+                        ulong pageNo = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(item);
+                        var img = item[8..];
+                        if (!seg.Pages.Contains(pageNo) || !Page.VerifyChecksum(img, pageNo) || Page.GetLsn(img) > baseLsn) return (0, 0);
+                        seg.Pages.WriteSlot(pageNo, 0, img);
+                        pages++;
+                    }
+                }
+                finally
+                {
+                    seg.PageRw.ExitWriteLock();
+                }
+                if (h.NextPage == 0) break;
+                start = h.NextPage;
+            }
+            seg.Pages.Sync();
+            return (baseLsn, pages);
+        }
+        finally
+        {
+            seg.PageMutex.Release();
+        }
+    }
+}
