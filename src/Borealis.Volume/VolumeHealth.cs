@@ -9,7 +9,7 @@ public sealed record SegmentHealth(uint NodeId, string Az, string Endpoint, bool
     double LatencyEwmaMs, string? LastError, string Role);
 
 /// <summary>One PG: its PGCL, segments, and whether (and why) writes to it are stalled.</summary>
-public sealed record PgHealth(uint PgIndex, uint MembershipEpoch, ulong Pgcl, bool InTransition, bool WritesStalled, string Status, SegmentHealth[] Segments);
+public sealed record PgHealth(uint PgIndex, uint MembershipEpoch, ulong Pgcl, bool InTransition, bool WritesStalled, bool Degraded, string Status, SegmentHealth[] Segments);
 
 /// <summary>A snapshot of the writer's view of its volume.</summary>
 public sealed record VolumeHealth(ulong VolumeId, uint Epoch, ulong Vcl, ulong Vdl, ulong NextLsn, bool Fenced, string? FencedReason, PgHealth[] Pgs)
@@ -22,7 +22,7 @@ public sealed record VolumeHealth(ulong VolumeId, uint Epoch, ulong Vcl, ulong V
             if (Fenced) return FencedReason ?? "fenced";
             var sb = new StringBuilder();
             foreach (var pg in Pgs)
-                if (pg.WritesStalled || pg.InTransition) sb.AppendLine(pg.Status);
+                if (pg.WritesStalled || pg.InTransition || pg.Degraded) sb.AppendLine(pg.Status);
             return sb.Length == 0 ? $"healthy: VDL {Vdl}, epoch {Epoch}" : sb.ToString().TrimEnd();
         }
     }
@@ -71,9 +71,11 @@ internal static class VolumeHealthBuilder
             }
             else
             {
-                status = $"PG {pg.PgIndex}: {connected.Count}/{pg.Members.Length} segments reachable, PGCL {pgcl}";
+                status = $"PG {pg.PgIndex}: {connected.Count} of {pg.Members.Length} segments reachable, PGCL {pgcl}";
+                if (connected.Count < pg.Members.Length) status += "; writes continue on a write quorum (4/6)";
             }
-            pgs[i] = new PgHealth(pg.PgIndex, pg.MembershipEpoch, pgcl, pg.InTransition, !quorumReachable, status, segs);
+            bool degraded = connected.Count < pg.Members.Length;
+            pgs[i] = new PgHealth(pg.PgIndex, pg.MembershipEpoch, pgcl, pg.InTransition, !quorumReachable, degraded, status, segs);
         }
         return new VolumeHealth(layout.VolumeId, epoch, vcl, vdl, next, fenced is not null, fenced, pgs);
     }

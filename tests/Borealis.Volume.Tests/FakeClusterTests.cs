@@ -151,18 +151,35 @@ public class FakeClusterTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task RecoveryDropsAnIncompleteTail()
+    public async Task RecoveryStopsAtTheFirstGapAndTruncatesAboveIt()
     {
         await using var c = new FakeCluster();
         var options = FakeCluster.Options();
+        options.AppendStallTimeout = TimeSpan.FromSeconds(30); // no reconnect + resend during the test
         var layout = c.Layout(pgCount: 2);
         await using var old = await WriterVolume.OpenAsync(layout, c.Store, options);
-        ulong durable = await WriteAsync(old, 1, 100, 1);
+        ulong durable = await WriteAsync(old, 1, 100, 1);           // LSNs 1-2, PG 0
         await old.WaitDurableAsync(durable).AsTask().WaitAsync(Wait);
-        // Only three nodes receive the next MTR: not a write quorum, so it is not durable.
-        foreach (var n in c.Nodes.Skip(3)) n.HoldAcks = true;
+        foreach (var n in c.Nodes) n.DropAppends = true;
+        ulong lost = await WriteAsync(old, 17, 100, 2);              // LSNs 3-4, PG 1: reaches nobody
+        await Task.Delay(100);
+        foreach (var n in c.Nodes) n.DropAppends = false;
+        ulong tail = await WriteAsync(old, 1, 100, 3);               // LSNs 5-6, PG 0: on every node, but above a gap
+        await Task.Delay(200);
+        Assert.Equal(4ul, lost);
+        Assert.Equal(6ul, tail);
+        Assert.Equal(durable, old.Vdl);
+        Assert.Equal(4, c.Nodes[0].RecordCount(layout.VolumeId, 0) + c.Nodes[0].RecordCount(layout.VolumeId, 1));
+
         await using var fresh = await WriterVolume.OpenAsync(layout, c.Store, options);
         Assert.Equal(durable, fresh.Vdl);
+        Assert.Equal(durable, fresh.Vcl);
+        foreach (var n in c.Nodes) Assert.Equal(2, n.RecordCount(layout.VolumeId, 0)); // the tail was truncated
+        Assert.Equal(1, (await fresh.ReadPageAsync(1, fresh.Vdl))[100]);
+        ulong next = await WriteAsync(fresh, 1, 100, 4);
+        Assert.Equal(durable + 2, next);
+        await fresh.WaitDurableAsync(next).AsTask().WaitAsync(Wait);
+        Assert.Equal(4, (await fresh.ReadPageAsync(1, next))[100]);
     }
 
     [Fact]

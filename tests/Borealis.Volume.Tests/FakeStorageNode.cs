@@ -32,6 +32,8 @@ public sealed class FakeStorageNode : IAsyncDisposable
     public Func<uint, FakeStorageNode?>? Peers { get; }
     /// <summary>When set, Append frames are accepted but never acknowledged.</summary>
     public volatile bool HoldAcks;
+    /// <summary>When set, Append frames are dropped without a trace (the records never arrive).</summary>
+    public volatile bool DropAppends;
     public int AppendFrames;
 
     public NodeInfo Info => new(NodeId, Az, Endpoint);
@@ -173,6 +175,7 @@ public sealed class FakeStorageNode : IAsyncDisposable
             case MessageType.Append:
             {
                 Interlocked.Increment(ref AppendFrames);
+                if (DropAppends) return;
                 if (!AppendHeader.TryRead(p, out var h, out var recs)) { conn.SendError(id, ErrorCode.Malformed, "bad"); return; }
                 AppendAckMsg ack;
                 lock (_lock)
