@@ -54,6 +54,7 @@ public sealed class WriterVolume : IAsyncDisposable, IThreadPoolWorkItem, INodeL
     private int _maintenanceIdle;
     private Task? _maintenance;
     private readonly PageReader _reader;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(uint Node, uint Pg), byte> _ensuring = new();
 
     private sealed class PgWriteState
     {
@@ -334,10 +335,19 @@ public sealed class WriterVolume : IAsyncDisposable, IThreadPoolWorkItem, INodeL
     /// <summary>A node that lacks a segment (it was down when the volume was created, or lost its disk) gets it created, then the in-flight batches.</summary>
     private async Task EnsureSegmentOnAsync(NodeLink link, uint pg)
     {
-        var layout = Layout;
-        var r = await ControlRequests.SegmentAsync(link, MessageType.EnsureSegment, ControlRequests.EnsureSegment(layout, layout.Pgs[pg]),
-            _options.RequestTimeout, _disposeCts.Token);
-        if (r.Ok) Resend(link, pg);
+        if (!_ensuring.TryAdd((link.NodeId, pg), 0)) return; // one at a time per segment, however many appends bounced
+        try
+        {
+            var layout = Layout;
+            var r = await ControlRequests.SegmentAsync(link, MessageType.EnsureSegment, ControlRequests.EnsureSegment(layout, layout.Pgs[pg]),
+                _options.RequestTimeout, _disposeCts.Token);
+            if (r.Ok) Resend(link, pg);
+        }
+        catch (OperationCanceledException) { }
+        finally
+        {
+            _ensuring.TryRemove((link.NodeId, pg), out _);
+        }
     }
 
     void INodeLinkOwner.OnConnected(NodeLink link)
