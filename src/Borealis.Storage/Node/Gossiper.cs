@@ -281,7 +281,11 @@ internal sealed class Gossiper(StorageNode node)
                     seg.Meta.BaseLsn = baseLsn;
                     seg.Index.ResetBase(baseLsn);
                 }
-                if (best is { } s && s.DurableHint > seg.Meta.DurableHint) seg.Meta.DurableHint = s.DurableHint;
+                if (best is { } s)
+                {
+                    if (s.DurableHint > seg.Meta.DurableHint) seg.Meta.DurableHint = s.DurableHint;
+                    if (s.Scl > seg.PeerHighScl) seg.PeerHighScl = s.Scl;
+                }
             }
             seg.PersistMeta();
             return true;
