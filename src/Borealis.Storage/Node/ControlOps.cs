@@ -39,6 +39,7 @@ internal static class ControlOps
             var meta = new SegmentMeta
             {
                 Id = msg.Segment, FirstPage = msg.FirstPage, PageCount = msg.PageCount, Membership = msg.Membership,
+                MinReadPoint = node.VolumeMinReadPoint(msg.Segment.VolumeId),
             };
             bool hasPeers = false;
             bool member = msg.Membership.Members.Length == 0;

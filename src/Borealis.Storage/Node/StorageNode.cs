@@ -21,6 +21,7 @@ namespace Borealis.Storage;
 public sealed class StorageNode : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<SegmentId, Segment> _segments = new();
+    private readonly ConcurrentDictionary<ulong, ulong> _volumeMinRead = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly FileStream _dirLock;
     private FrameServer? _server;
@@ -114,6 +115,7 @@ public sealed class StorageNode : IAsyncDisposable
                 continue;
             }
             _segments[meta.Id] = new Segment(dir, meta, Durable);
+            _volumeMinRead.AddOrUpdate(meta.Id.VolumeId, meta.MinReadPoint, (_, old) => Math.Max(old, meta.MinReadPoint));
         }
         var stats = Log.Recover((file, offset, rec) =>
         {
@@ -154,6 +156,9 @@ public sealed class StorageNode : IAsyncDisposable
         Durable.ReplaceFile(path, buf.WrittenSpan);
     }
 
+    /// <summary>The highest minimum read point heard for a volume (0 if none), for segments created later.</summary>
+    internal ulong VolumeMinReadPoint(ulong volumeId) => _volumeMinRead.TryGetValue(volumeId, out ulong v) ? v : 0;
+
     internal Segment? Find(SegmentId id) => _segments.TryGetValue(id, out var s) ? s : null;
 
     internal ICollection<Segment> Segments => _segments.Values;
@@ -178,8 +183,10 @@ public sealed class StorageNode : IAsyncDisposable
     /// <summary>Raises the minimum read point of every segment of a volume (monotonic).</summary>
     internal void RaiseMinReadPoint(ulong volumeId, ulong lsn)
     {
-        if (lsn == 0) return;
-        foreach (var seg in _segments.Values)
+        // Fast path (every Append carries it): nothing to do unless it rose.
+        if (lsn == 0 || (_volumeMinRead.TryGetValue(volumeId, out ulong known) && known >= lsn)) return;
+        _volumeMinRead.AddOrUpdate(volumeId, lsn, (_, old) => Math.Max(old, lsn));
+        foreach (var (_, seg) in _segments)
         {
             if (seg.Id.VolumeId != volumeId) continue;
             bool work;
