@@ -52,7 +52,7 @@ public sealed class DiskFaultTests(ITestOutputHelper output)
         await Task.Delay(800);
         await load2.StopAsync();
         ulong vdl = vol.Vdl;
-        await c.WaitCaughtUpAsync(1, vdl, TimeSpan.FromSeconds(30));
+        await c.WaitCaughtUpAsync(1, vol, TimeSpan.FromSeconds(30));
         await model.VerifyAsync((p, lsn) => vol.ReadPageAsync(p, lsn).AsTask(), vdl);
         await model.VerifyAsync((p, lsn) => ReadFromNodeAsync(c, 1, p, lsn), vdl);
     }

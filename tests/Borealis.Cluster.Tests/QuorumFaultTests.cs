@@ -39,8 +39,8 @@ public sealed class QuorumFaultTests(ITestOutputHelper output)
         c.Log("restart az1: the two nodes catch up by gossip");
         await Task.WhenAll(c.Node(1).StartAsync(), c.Node(2).StartAsync());
         ulong vdl = vol.Vdl;
-        await c.WaitCaughtUpAsync(1, vdl, TimeSpan.FromSeconds(30));
-        await c.WaitCaughtUpAsync(2, vdl, TimeSpan.FromSeconds(30));
+        await c.WaitCaughtUpAsync(1, vol, TimeSpan.FromSeconds(30));
+        await c.WaitCaughtUpAsync(2, vol, TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class QuorumFaultTests(ITestOutputHelper output)
         await load2.StopAsync();
         Assert.True(load2.Acked > 0, "writes did not resume: " + load2.LastError);
         ulong vdl = vol.Vdl;
-        foreach (uint id in new uint[] { 1, 2, 3 }) await c.WaitCaughtUpAsync(id, vdl, TimeSpan.FromSeconds(30));
+        foreach (uint id in new uint[] { 1, 2, 3 }) await c.WaitCaughtUpAsync(id, vol, TimeSpan.FromSeconds(30));
         await model.VerifyAsync((p, lsn) => vol.ReadPageAsync(p, lsn).AsTask(), vdl);
     }
 
@@ -145,8 +145,8 @@ public sealed class QuorumFaultTests(ITestOutputHelper output)
         await load.StopAsync();
         ulong vdl = vol.Vdl;
         await model.VerifyAsync((p, lsn) => vol.ReadPageAsync(p, lsn).AsTask(), vdl);
-        await c.WaitCaughtUpAsync(5, vdl, TimeSpan.FromSeconds(30));
-        await c.WaitCaughtUpAsync(6, vdl, TimeSpan.FromSeconds(30));
+        await c.WaitCaughtUpAsync(5, vol, TimeSpan.FromSeconds(30));
+        await c.WaitCaughtUpAsync(6, vol, TimeSpan.FromSeconds(30));
         Assert.True(c.Proxy(3).ConnectionsCut > 0, "the cut fault never fired");
     }
 }

@@ -94,7 +94,7 @@ public sealed class RandomizedCrashTests(ITestOutputHelper output)
             Assert.True(vol.EpochStartLsn >= vdl, $"final recovery went back from {vdl} to {vol.EpochStartLsn}");
             model.OnRecovered(vol.Epoch, vol.EpochStartLsn);
             await model.VerifyAsync((p, lsn) => vol.ReadPageAsync(p, lsn).AsTask(), vol.Vdl);
-            foreach (var n in c.Nodes) await c.WaitCaughtUpAsync(n.NodeId, vdl, TimeSpan.FromSeconds(30));
+            foreach (var n in c.Nodes) await c.WaitCaughtUpAsync(n.NodeId, vol, TimeSpan.FromSeconds(30));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -79,8 +79,17 @@ public sealed class StorageCluster : IAsyncDisposable
         return states;
     }
 
-    /// <summary>Waits until every segment of <paramref name="nodeId"/> has SCL ≥ <paramref name="lsn"/> (caught up, e.g. by gossip).</summary>
-    public async Task WaitCaughtUpAsync(uint nodeId, ulong lsn, TimeSpan timeout)
+    /// <summary>
+    /// Waits until every segment of <paramref name="nodeId"/> holds everything its PG's write
+    /// quorum held when called (SCL ≥ the writer's PGCL of that PG): caught up, e.g. by gossip.
+    /// </summary>
+    public Task WaitCaughtUpAsync(uint nodeId, WriterVolume vol, TimeSpan timeout)
+    {
+        var pgcl = vol.GetHealth().Pgs.ToDictionary(p => p.PgIndex, p => p.Pgcl);
+        return WaitCaughtUpAsync(nodeId, pg => pgcl[pg], timeout);
+    }
+
+    public async Task WaitCaughtUpAsync(uint nodeId, Func<uint, ulong> target, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         List<SegmentStateMsg> last = [];
@@ -89,13 +98,13 @@ public sealed class StorageCluster : IAsyncDisposable
             try
             {
                 last = await SegmentStatesAsync(nodeId);
-                if (last.All(s => s.Scl >= lsn)) return;
+                if (last.All(s => s.Scl >= target(s.Segment.PgIndex))) return;
             }
             catch (Exception e) when (e is IOException or TimeoutException or StorageException or System.Net.Sockets.SocketException) { }
             await Task.Delay(200);
         }
-        Assert.Fail($"node {nodeId} did not catch up to LSN {lsn} within {timeout.TotalSeconds:F0} s: " +
-            string.Join(", ", last.Select(s => $"pg {s.Segment.PgIndex} scl {s.Scl} max {s.MaxLsn}")) + "\n" + Node(nodeId).Process?.Output);
+        Assert.Fail($"node {nodeId} did not catch up within {timeout.TotalSeconds:F0} s: " +
+            string.Join(", ", last.Select(s => $"pg {s.Segment.PgIndex} scl {s.Scl} (target {target(s.Segment.PgIndex)}) max {s.MaxLsn} base {s.BaseLsn}")) + "\n" + Node(nodeId).Process?.Output);
     }
 
     public async ValueTask DisposeAsync()
