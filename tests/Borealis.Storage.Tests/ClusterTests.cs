@@ -68,6 +68,28 @@ public class ClusterTests
     }
 
     [Fact]
+    public async Task LaggingSegmentTakesAPeersBaseWhenThePeerAlreadyCollectedWhatItLacks()
+    {
+        const int Seed = 59;
+        await using var p = await Pair.StartAsync();
+        var gen = new RecordGen(Seed);
+        var recs = gen.Batch(25);
+        await TestKit.AppendAsync(p.Ca, TestKit.Seg(), recs, minReadPoint: 15);
+        await p.A.CoalesceNowAsync();
+        Assert.Equal(15UL, p.A.GetSegmentState(TestKit.Seg())!.Value.BaseLsn);
+        // B was away for 6..20; A no longer keeps those records.
+        await TestKit.AppendAsync(p.Cb, TestKit.Seg(), recs.Take(5).ToList(), minReadPoint: 15);
+        await TestKit.AppendAsync(p.Cb, TestKit.Seg(), recs.Skip(20).ToList(), minReadPoint: 15);
+        await TestKit.WaitUntilAsync(() => p.B.GetSegmentState(TestKit.Seg())!.Value.Scl == 25, $"seed {Seed}: B to catch up from A's base");
+        Assert.Equal(15UL, p.B.GetSegmentState(TestKit.Seg())!.Value.BaseLsn);
+        foreach (var (lsn, page, _) in gen.All.Where(r => r.Lsn >= 15))
+        {
+            var got = await TestKit.GetPageAsync(p.Cb, TestKit.Seg(), page, lsn);
+            Assert.True(gen.Model(page, lsn).SequenceEqual(got), $"seed {Seed}: B's page {page} as of {lsn}");
+        }
+    }
+
+    [Fact]
     public async Task GossipNeverTakesDeposedRecordsAndLearnsTheNewEpoch()
     {
         await using var p = await Pair.StartAsync();

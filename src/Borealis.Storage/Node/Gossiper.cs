@@ -159,6 +159,8 @@ internal sealed class Gossiper(StorageNode node)
     private async Task<int> GossipSegmentAsync(Segment seg, CancellationToken ct)
     {
         int filled = 0;
+        string? rebasePeer = null;
+        SegmentStateMsg rebaseState = default;
         foreach (var peer in PeerEndpoints(node, seg))
         {
             for (int round = 0; round < 64; round++)
@@ -187,6 +189,14 @@ internal sealed class Gossiper(StorageNode node)
                 }
                 if (resp is null || resp.Value.Type != MessageType.Records || !RecordsHeader.TryRead(resp.Value.Payload, out var h, out _)) break;
                 await LearnAsync(seg, h.VolumeEpoch, h.EpochStartLsn);
+                if (h.Count > 0 && RedoRecord.PrevLsn(resp.Value.Payload.AsSpan(RecordsHeader.Size)) > req.AfterLsn
+                    && await GetStateAsync(peer, seg.Id, ct) is { } pst && pst.BaseLsn > req.AfterLsn
+                    && (rebasePeer is null || pst.BaseLsn > rebaseState.BaseLsn))
+                {
+                    // This peer already collected the records after our SCL; remember it in case no peer still has them.
+                    rebasePeer = peer;
+                    rebaseState = pst;
+                }
                 int added = await StoreAsync(seg, resp.Value.Payload.AsMemory(RecordsHeader.Size));
                 if (added < 0) return filled;
                 filled += added;
@@ -199,6 +209,17 @@ internal sealed class Gossiper(StorageNode node)
                 }
                 if (!behind) return filled;
                 if (added == 0) break; // this peer has nothing we lack
+            }
+        }
+        if (rebasePeer is not null)
+        {
+            // No peer holds the records right above our SCL any more: take a peer's pages at its base instead.
+            var (b, pages) = await CopyPeerBaseAsync(seg, rebasePeer, rebaseState, ct);
+            if (b > 0)
+            {
+                NodeLog.Hydrated(node.Logger, seg.Id.ToString(), rebasePeer, pages, b);
+                filled += 1;
+                Signal();
             }
         }
         return filled;
@@ -268,40 +289,57 @@ internal sealed class Gossiper(StorageNode node)
         int pages = 0;
         if (best is { BaseLsn: > 0 })
         {
-            (baseLsn, pages) = await FetchBaseAsync(seg, bestPeer!, ct);
+            (baseLsn, pages) = await CopyPeerBaseAsync(seg, bestPeer!, best.Value, ct);
             if (baseLsn == 0) return false;
         }
-        await node.Committer.RunAsync(() =>
+        else
         {
-            lock (seg.Sync)
+            await node.Committer.RunAsync(() =>
             {
-                seg.Meta.Hydrating = false;
-                if (baseLsn > seg.Index.Base)
+                lock (seg.Sync)
                 {
-                    seg.Meta.BaseLsn = baseLsn;
-                    seg.Index.ResetBase(baseLsn);
+                    seg.Meta.Hydrating = false;
+                    if (best is { } s)
+                    {
+                        if (s.DurableHint > seg.Meta.DurableHint) seg.Meta.DurableHint = s.DurableHint;
+                        if (s.Scl > seg.PeerHighScl) seg.PeerHighScl = s.Scl;
+                    }
                 }
-                if (best is { } s)
-                {
-                    if (s.DurableHint > seg.Meta.DurableHint) seg.Meta.DurableHint = s.DurableHint;
-                    if (s.Scl > seg.PeerHighScl) seg.PeerHighScl = s.Scl;
-                }
-            }
-            seg.PersistMeta();
-            return true;
-        });
+                seg.PersistMeta();
+                return true;
+            });
+        }
         NodeLog.Hydrated(node.Logger, seg.Id.ToString(), bestPeer ?? "-", pages, baseLsn);
         node.OnAdvanced(seg);
         Signal();
         return true;
     }
 
-    /// <summary>Copies every non-empty page of a peer's base into slot 0 of our page file; returns the base (0 on failure).</summary>
-    private async Task<(ulong Base, int Pages)> FetchBaseAsync(Segment seg, string peer, CancellationToken ct)
+    /// <summary>
+    /// Makes a peer's base our base: copies every non-empty page of the peer at its base into the
+    /// slot of each page that does not hold our current base image, fsyncs, then (on the writer
+    /// thread) moves our base there and drops our records at or below it. Used to hydrate a new
+    /// segment and to catch up a segment whose peers already collected the records it lacks.
+    /// The page mutex is held throughout, so no coalesce writes those slots meanwhile; a crash in
+    /// the middle leaves the copied slots above our durable base, where reads ignore them.
+    /// Returns the adopted base (0 on failure).
+    /// </summary>
+    private async Task<(ulong Base, int Pages)> CopyPeerBaseAsync(Segment seg, string peer, SegmentStateMsg peerState, CancellationToken ct)
     {
         await seg.PageMutex.WaitAsync(ct);
+        byte[] scratch = new byte[PageStore.SlotsSize];
         try
         {
+            ulong ourBase;
+            bool torn;
+            lock (seg.Sync)
+            {
+                ourBase = seg.Index.Base;
+                torn = seg.Meta.CoalesceTarget != 0;
+                if (peerState.BaseLsn <= ourBase) return (0, 0);
+                seg.Meta.CoalesceTarget = peerState.BaseLsn;
+            }
+            seg.PersistMeta();
             ulong start = seg.Pages.FirstPage, baseLsn = 0;
             int pages = 0;
             for (int guard = 0; guard < 1_000_000; guard++)
@@ -317,7 +355,7 @@ internal sealed class Gossiper(StorageNode node)
                     return (0, 0);
                 }
                 if (resp is null || resp.Value.Type != MessageType.BasePages || !BasePagesHeader.TryRead(resp.Value.Payload, out var h, out _)
-                    || (ulong)(resp.Value.Payload.Length - BasePagesHeader.Size) != (ulong)h.Count * (8 + Page.Size) || h.BaseLsn == 0)
+                    || (ulong)(resp.Value.Payload.Length - BasePagesHeader.Size) != (ulong)h.Count * (8 + Page.Size) || h.BaseLsn <= ourBase)
                     return (0, 0);
                 if (baseLsn != 0 && h.BaseLsn != baseLsn) return (0, 0); // the peer coalesced meanwhile: start over next round
                 baseLsn = h.BaseLsn;
@@ -330,7 +368,10 @@ internal sealed class Gossiper(StorageNode node)
                         ulong pageNo = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(item);
                         var img = item[8..];
                         if (!seg.Pages.Contains(pageNo) || !Page.VerifyChecksum(img, pageNo) || Page.GetLsn(img) > baseLsn) return (0, 0);
-                        seg.Pages.WriteSlot(pageNo, 0, img);
+                        var pair = seg.Pages.ReadSlots(pageNo, scratch);
+                        int target = PageStore.ChooseBase(pair, ourBase, torn, out int cur) == PageReadStatus.Ok ? 1 - cur
+                            : pair.State0 == SlotState.Corrupt ? 0 : 1;
+                        seg.Pages.WriteSlot(pageNo, target, img);
                         pages++;
                     }
                 }
@@ -342,6 +383,23 @@ internal sealed class Gossiper(StorageNode node)
                 start = h.NextPage;
             }
             seg.Pages.Sync();
+            await node.Committer.RunAsync(() =>
+            {
+                lock (seg.Sync)
+                {
+                    seg.Meta.Hydrating = false;
+                    seg.Meta.CoalesceTarget = 0;
+                    if (baseLsn > seg.Index.Base)
+                    {
+                        seg.Meta.BaseLsn = baseLsn;
+                        seg.Index.ResetBase(baseLsn);
+                    }
+                    if (peerState.DurableHint > seg.Meta.DurableHint) seg.Meta.DurableHint = peerState.DurableHint;
+                    if (peerState.Scl > seg.PeerHighScl) seg.PeerHighScl = peerState.Scl;
+                }
+                seg.PersistMeta();
+                return true;
+            });
             return (baseLsn, pages);
         }
         finally
