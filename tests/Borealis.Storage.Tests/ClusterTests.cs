@@ -90,6 +90,33 @@ public class ClusterTests
     }
 
     [Fact]
+    public async Task TwoLaggingNodesCatchUpFromAThirdThatCollectedTheirGap()
+    {
+        var dirs = new[] { TestKit.NewDir(), TestKit.NewDir(), TestKit.NewDir() };
+        var nodes = new StorageNode[3];
+        var cs = new NodeClient[3];
+        for (int i = 0; i < 3; i++) { nodes[i] = await TestKit.StartAsync((uint)i + 1, dirs[i]); cs[i] = await TestKit.ConnectAsync(nodes[i]); }
+        var m = TestKit.MembershipOf(1, nodes);
+        for (int i = 0; i < 3; i++) await TestKit.EnsureAsync(cs[i], TestKit.Seg(), m);
+        for (int i = 0; i < 3; i++) await nodes[i].RunGossipOnceAsync();
+        var gen = new RecordGen(60);
+        var early = gen.Batch(10);
+        for (int i = 0; i < 3; i++) await TestKit.AppendAsync(cs[i], TestKit.Seg(), early, minReadPoint: 5);
+        var late = gen.Batch(200);
+        await TestKit.AppendAsync(cs[2], TestKit.Seg(), late, minReadPoint: 150);
+        await nodes[2].CoalesceNowAsync();
+        Assert.Equal(150UL, nodes[2].GetSegmentState(TestKit.Seg())!.Value.BaseLsn);
+        await nodes[0].RunGossipOnceAsync(probe: true);
+        await TestKit.WaitUntilAsync(() => nodes[0].GetSegmentState(TestKit.Seg())!.Value.Scl == 210, "seed 60: node 1 to catch up");
+        for (int i = 0; i < 3; i++)
+        {
+            await cs[i].DisposeAsync();
+            await nodes[i].DisposeAsync();
+            TestKit.TryDelete(dirs[i]);
+        }
+    }
+
+    [Fact]
     public async Task GossipNeverTakesDeposedRecordsAndLearnsTheNewEpoch()
     {
         await using var p = await Pair.StartAsync();
