@@ -53,10 +53,14 @@ internal static class VolumeRecovery
             var seals = await QuorumRoundAsync(layout, links, options, write: true, $"seal epoch {epoch}",
                 pg => (MessageType.SealEpoch, ControlRequests.Epoch(layout.VolumeId, pg.PgIndex, epoch, pg.MembershipEpoch, 0)), token);
 
+            // Everything at or below a VDL some writer announced is durable; so is everything at or
+            // below a segment's base (a node coalesces only up to a min read point, which is never
+            // above an announced VDL). The base matters: records below it are gone from the node's
+            // index, so ListLsns cannot vouch for them and would show a false gap.
             ulong durableBase = 0;
             foreach (var pgReplies in seals)
                 foreach (var r in pgReplies)
-                    durableBase = Math.Max(durableBase, r.State.DurableHint);
+                    durableBase = Math.Max(durableBase, Math.Max(r.State.DurableHint, r.State.BaseLsn));
 
             var lists = new List<(ulong Lsn, bool Cpl)>[layout.PgCount];
             var listTasks = new Task[layout.PgCount];
