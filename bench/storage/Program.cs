@@ -24,6 +24,7 @@ public static class Program
             else if (args[i] == "--repair-mb") repairMb = int.Parse(args[++i]);
             else if (args[i] == "--writers") concurrency = args[++i].Split(',').Select(int.Parse).ToArray();
         }
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
         string root = Path.Combine(Path.GetTempPath(), "borealis-bench-" + Environment.ProcessId);
         Directory.CreateDirectory(root);
         AnsiConsole.MarkupLine($"[bold]bench/storage[/]: {seconds} s per run, records of {RecordBytes} bytes, data under {root}");

@@ -23,11 +23,14 @@ public static class Repair
         ulong pages = Math.Min(vol.Layout.PageCount, (ulong)megabytes * 1024 * 1024 / Borealis.Redo.Page.Size);
         using var mtr = new MiniTransaction(64 * 1024);
         ulong last = 0;
+        var written = new HashSet<ulong>();
         for (ulong p = 0; p < pages; p++)
         {
             mtr.Clear();
             page[100] = (byte)p;
-            mtr.AddPageImage(p * (vol.Layout.PageCount / pages), page);
+            ulong pageNo = p * (vol.Layout.PageCount / pages);
+            written.Add(pageNo);
+            mtr.AddPageImage(pageNo, page);
             last = await vol.AppendAsync(mtr);
         }
         await vol.WaitDurableAsync(last);
@@ -42,10 +45,9 @@ public static class Repair
         var sw = Stopwatch.StartNew();
         await Task.WhenAll(pgs.Select(pg => vol.ReplaceSegmentAsync(pg, victim.Info.NodeId, fresh.Item1)));
         sw.Stop();
-        long bytes = DirectorySize(fresh.Item3);
+        // What the new node had to receive: one 8 KiB image of every page written in the PGs it
+        // took over (as a page version or as the records that rebuild it).
+        long bytes = written.Count(p => pgs.Contains(vol.Layout.PgOf(p))) * (long)Borealis.Redo.Page.Size;
         return new Result(bytes, sw.Elapsed);
     }
-
-    private static long DirectorySize(string dir)
-        => Directory.Exists(dir) ? new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
 }
