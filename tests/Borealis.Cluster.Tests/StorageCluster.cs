@@ -57,6 +57,17 @@ public sealed class StorageCluster : IAsyncDisposable
     public Task<WriterVolume> OpenWriterAsync(VolumeClientOptions? options = null)
         => WriterVolume.OpenAsync(Layout, Store, options ?? TestOptions());
 
+    /// <summary>Starts one more node (behind its own proxy), e.g. to replace a lost one.</summary>
+    public async Task<NodeInfo> AddNodeAsync(uint id, string az)
+    {
+        var node = new NodeProcess(id, az, Path.Combine(Root, $"node-{id}"), BorealisBinary.FreePort());
+        Nodes.Add(node);
+        var proxy = new FaultProxy(node.Endpoint, (int)id);
+        Proxies.Add(proxy);
+        await node.StartAsync();
+        return new NodeInfo(id, az, proxy.Endpoint);
+    }
+
     public NodeProcess Node(uint id) => Nodes[(int)id - 1];
     public FaultProxy Proxy(uint id) => Proxies[(int)id - 1];
 
