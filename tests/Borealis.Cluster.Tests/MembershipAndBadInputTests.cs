@@ -44,6 +44,7 @@ public sealed class MembershipAndBadInputTests(ITestOutputHelper output)
         ulong vdl = vol.Vdl;
         await model.VerifyAsync((p, lsn) => vol.ReadPageAsync(p, lsn).AsTask(), vdl);
         // Node 7 holds everything: read every page from it alone.
+        c.Layout = vol.Layout;
         await c.WaitCaughtUpAsync(7, vol, TimeSpan.FromSeconds(30));
         await model.VerifyAsync((p, lsn) => DiskFaultTests.ReadFromNodeAsync(c, 7, p, lsn), vdl);
 
@@ -87,11 +88,12 @@ public sealed class MembershipAndBadInputTests(ITestOutputHelper output)
         Assert.Equal(ErrorCode.Malformed, e2.Code);
 
         // An append with an old epoch (a stale writer) is refused with StaleEpoch.
-        var stale = StaleAppend(vol.Epoch - 1 == 0 ? 0u : vol.Epoch - 1, vol.NextLsn + 1000);
+        uint membership = vol.Layout.Pgs[0].MembershipEpoch;
+        var stale = StaleAppend(vol.Epoch - 1, 0, membership, vol.NextLsn + 1000);
         var e3 = await Assert.ThrowsAsync<StorageException>(() => client.RequestAsync(MessageType.Append, stale, TimeSpan.FromSeconds(5)));
         Assert.Equal(ErrorCode.StaleEpoch, e3.Code);
         // An append whose record fails its CRC is refused as malformed.
-        var corrupt = StaleAppend(vol.Epoch, vol.NextLsn + 1000);
+        var corrupt = StaleAppend(vol.Epoch, vol.EpochStartLsn, membership, vol.NextLsn + 1000);
         corrupt[^5] ^= 1;
         var e4 = await Assert.ThrowsAsync<StorageException>(() => client.RequestAsync(MessageType.Append, corrupt, TimeSpan.FromSeconds(5)));
         Assert.Equal(ErrorCode.Malformed, e4.Code);
@@ -108,12 +110,12 @@ public sealed class MembershipAndBadInputTests(ITestOutputHelper output)
         await model.VerifyAsync((p, lsn) => DiskFaultTests.ReadFromNodeAsync(c, 1, p, lsn), vol.Vdl);
     }
 
-    private static byte[] StaleAppend(uint epoch, ulong lsn)
+    private static byte[] StaleAppend(uint epoch, ulong epochStart, uint membershipEpoch, ulong lsn)
     {
         var rec = new byte[RedoRecord.HeaderSize + 2 + 8];
         int n = PageApply.WriteBytesPayload(rec.AsSpan(RedoRecord.HeaderSize), 16, [1, 2, 3, 4, 5, 6, 7, 8]);
         RedoRecord.Seal(rec, n, lsn, lsn - 1, StorageCluster.VolumeId, 0, epoch, 0, RedoType.WriteBytes, RedoFlags.Cpl);
-        var hdr = new AppendHeader { Segment = new SegmentId(StorageCluster.VolumeId, 0), VolumeEpoch = epoch, RecordCount = 1 };
+        var hdr = new AppendHeader { Segment = new SegmentId(StorageCluster.VolumeId, 0), VolumeEpoch = epoch, EpochStartLsn = epochStart, MembershipEpoch = membershipEpoch, RecordCount = 1 };
         var payload = new byte[AppendHeader.Size + rec.Length];
         var w = new WireWriter(payload);
         hdr.Write(ref w);

@@ -24,7 +24,8 @@ public sealed class StorageCluster : IAsyncDisposable
     public string Root { get; }
     public List<NodeProcess> Nodes { get; } = [];
     public List<FaultProxy> Proxies { get; } = [];
-    public VolumeLayout Layout { get; private set; } = null!;
+    /// <summary>The layout tests address nodes by; update it after a membership change.</summary>
+    public VolumeLayout Layout { get; set; } = null!;
     public IVolumeLayoutStore Store { get; private set; } = null!;
 
     public static async Task<StorageCluster> StartAsync(ITestOutputHelper? output, uint pgCount = 4, uint pagesPerPg = 32, int seed = 1)
