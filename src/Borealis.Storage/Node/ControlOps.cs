@@ -36,10 +36,11 @@ internal static class ControlOps
                 conn.SendError(id, ErrorCode.UnknownSegment, $"no segment {msg.Segment} on node {node.NodeId}");
                 return;
             }
+            ulong minRead = node.VolumeMinReadPoint(msg.Segment.VolumeId);
             var meta = new SegmentMeta
             {
                 Id = msg.Segment, FirstPage = msg.FirstPage, PageCount = msg.PageCount, Membership = msg.Membership,
-                MinReadPoint = node.VolumeMinReadPoint(msg.Segment.VolumeId),
+                MinReadPoint = minRead, DurableHint = minRead,
             };
             bool hasPeers = false;
             bool member = msg.Membership.Members.Length == 0;

@@ -27,7 +27,9 @@ internal sealed class Gossiper(StorageNode node)
     public async Task RunAsync(CancellationToken ct)
     {
         var opts = node.Options;
-        long nextProbe = Stopwatch.GetTimestamp() + Ticks(opts.PeerProbeInterval);
+        // Probe right away: a node that was down or cut off learns at once how far its peers got,
+        // instead of waiting a whole probe interval for the first write or probe to tell it.
+        long nextProbe = Stopwatch.GetTimestamp();
         while (!ct.IsCancellationRequested)
         {
             bool probe = opts.BackgroundWork && Stopwatch.GetTimestamp() >= nextProbe;
@@ -155,7 +157,14 @@ internal sealed class Gossiper(StorageNode node)
         if (behind) Signal();
     }
 
-    /// <summary>Pulls records above our SCL from peers until caught up; returns how many new records were stored.</summary>
+    /// <summary>
+    /// Pulls records above our SCL from peers until caught up; returns how many new records were
+    /// stored (a re-hydration counts as one). When no peer still holds the record right after our
+    /// SCL because every peer that got further already collected it (its base is above our SCL —
+    /// typical after we were down while the writer kept going, since the writer's min read point
+    /// follows its VDL), re-hydrate from the furthest such peer: take its pages at its base, then
+    /// pull its records above that base.
+    /// </summary>
     private async Task<int> GossipSegmentAsync(Segment seg, CancellationToken ct)
     {
         int filled = 0;
@@ -163,66 +172,116 @@ internal sealed class Gossiper(StorageNode node)
         SegmentStateMsg rebaseState = default;
         foreach (var peer in PeerEndpoints(node, seg))
         {
-            for (int round = 0; round < 64; round++)
+            var r = await PullAsync(seg, peer, ct);
+            filled += r.Added;
+            if (r.Done) return filled;
+            if (r.Collected is { } st && (rebasePeer is null || st.Scl > rebaseState.Scl || (st.Scl == rebaseState.Scl && st.BaseLsn > rebaseState.BaseLsn)))
             {
-                ReadRecordsMsg req;
-                lock (seg.Sync)
-                {
-                    req = new ReadRecordsMsg
-                    {
-                        Segment = seg.Id, AfterLsn = seg.Index.Scl, MaxBytes = ReadBytes, SenderEpoch = seg.Meta.Epoch, SenderEpochStart = seg.Meta.EpochStart,
-                    };
-                }
-                Response? resp;
-                try
-                {
-                    resp = await node.Peers.RequestAsync(peer, MessageType.ReadRecords, Encode.ToArray(ReadRecordsMsg.Size, req.Write), ct);
-                }
-                catch (StorageException e) when (e.Code == ErrorCode.StaleEpoch)
-                {
-                    if (await GetStateAsync(peer, seg.Id, ct) is { } st) await LearnAsync(seg, st.VolumeEpoch, st.EpochStartLsn);
-                    continue;
-                }
-                catch (StorageException)
-                {
-                    break;
-                }
-                if (resp is null || resp.Value.Type != MessageType.Records || !RecordsHeader.TryRead(resp.Value.Payload, out var h, out _)) break;
-                await LearnAsync(seg, h.VolumeEpoch, h.EpochStartLsn);
-                if (h.Count > 0 && RedoRecord.PrevLsn(resp.Value.Payload.AsSpan(RecordsHeader.Size)) > req.AfterLsn
-                    && await GetStateAsync(peer, seg.Id, ct) is { } pst && pst.BaseLsn > req.AfterLsn
-                    && (rebasePeer is null || pst.BaseLsn > rebaseState.BaseLsn))
-                {
-                    // This peer already collected the records after our SCL; remember it in case no peer still has them.
-                    rebasePeer = peer;
-                    rebaseState = pst;
-                }
-                int added = await StoreAsync(seg, resp.Value.Payload.AsMemory(RecordsHeader.Size));
-                if (added < 0) return filled;
-                filled += added;
-                if (added > 0) NodeLog.GossipFilled(node.Logger, seg.Id.ToString(), added, peer, seg.State().Scl);
-                bool behind;
-                lock (seg.Sync)
-                {
-                    if (h.VolumeEpoch >= seg.Meta.Epoch && h.Scl > seg.PeerHighScl) seg.PeerHighScl = h.Scl;
-                    behind = seg.IsBehind;
-                }
-                if (!behind) return filled;
-                if (added == 0) break; // this peer has nothing we lack
+                rebasePeer = peer;
+                rebaseState = st;
             }
         }
-        if (rebasePeer is not null)
+        if (rebasePeer is null) return filled;
+        var (b, pages) = await CopyPeerBaseAsync(seg, rebasePeer, rebaseState, ct);
+        if (b == 0) return filled;
+        NodeLog.Rehydrated(node.Logger, seg.Id.ToString(), rebasePeer, pages, b);
+        // Right away, the records above the new base (the writer may keep appending meanwhile; the peer keeps collecting).
+        var more = await PullAsync(seg, rebasePeer, ct);
+        return filled + 1 + more.Added;
+    }
+
+    /// <param name="Added">records stored</param>
+    /// <param name="Done">caught up (or the node refuses writes): stop this round</param>
+    /// <param name="Collected">the peer's state when it got further than our SCL but no longer holds the records right above it</param>
+    private readonly record struct PullResult(int Added, bool Done, SegmentStateMsg? Collected);
+
+    /// <summary>ReadRecords(after our SCL) from one peer, repeatedly while it makes progress.</summary>
+    private async Task<PullResult> PullAsync(Segment seg, string peer, CancellationToken ct)
+    {
+        int filled = 0;
+        for (int round = 0; round < 64; round++)
         {
-            // No peer holds the records right above our SCL any more: take a peer's pages at its base instead.
-            var (b, pages) = await CopyPeerBaseAsync(seg, rebasePeer, rebaseState, ct);
-            if (b > 0)
+            ReadRecordsMsg req;
+            lock (seg.Sync)
             {
-                NodeLog.Hydrated(node.Logger, seg.Id.ToString(), rebasePeer, pages, b);
-                filled += 1;
-                Signal();
+                req = new ReadRecordsMsg
+                {
+                    Segment = seg.Id, AfterLsn = seg.Index.Scl, MaxBytes = ReadBytes, SenderEpoch = seg.Meta.Epoch, SenderEpochStart = seg.Meta.EpochStart,
+                };
+            }
+            Response? resp;
+            try
+            {
+                resp = await node.Peers.RequestAsync(peer, MessageType.ReadRecords, Encode.ToArray(ReadRecordsMsg.Size, req.Write), ct);
+            }
+            catch (StorageException e) when (e.Code == ErrorCode.StaleEpoch)
+            {
+                if (await GetStateAsync(peer, seg.Id, ct) is { } st) await LearnAsync(seg, st.VolumeEpoch, st.EpochStartLsn);
+                continue;
+            }
+            catch (StorageException)
+            {
+                break;
+            }
+            if (resp is null || resp.Value.Type != MessageType.Records || !RecordsHeader.TryRead(resp.Value.Payload, out var h, out _)) break;
+            await LearnAsync(seg, h.VolumeEpoch, h.EpochStartLsn);
+            var body = resp.Value.Payload.AsMemory(RecordsHeader.Size);
+            // The peer is ahead of us but cannot give us the record that extends our SCL: either it holds
+            // nothing above its base (the writer is idle and it coalesced everything) or its first record
+            // above our SCL links further back than what it sent. If its base is above our SCL, it collected them.
+            SegmentStateMsg? collected = null;
+            if (h.Scl > req.AfterLsn && (h.Count == 0 || RedoRecord.PrevLsn(body.Span) > req.AfterLsn)
+                && await GetStateAsync(peer, seg.Id, ct) is { } pst && pst.BaseLsn > req.AfterLsn && pst.Scl >= pst.BaseLsn)
+                collected = pst;
+            int added = h.Count == 0 ? 0 : await StoreAsync(seg, body);
+            if (added < 0) return new PullResult(filled, true, null);
+            filled += added;
+            if (added > 0) NodeLog.GossipFilled(node.Logger, seg.Id.ToString(), added, peer, seg.State().Scl);
+            bool behind;
+            lock (seg.Sync)
+            {
+                if (h.VolumeEpoch >= seg.Meta.Epoch && h.Scl > seg.PeerHighScl) seg.PeerHighScl = h.Scl;
+                behind = seg.IsBehind;
+            }
+            if (!behind) return new PullResult(filled, true, null);
+            if (collected is not null) return new PullResult(filled, false, collected);
+            if (added == 0) break; // this peer has nothing we lack
+        }
+        return new PullResult(filled, false, null);
+    }
+
+    /// <summary>
+    /// Scrub found pages it cannot repair from any peer at our base (every peer that could build
+    /// them already collected past it): re-hydrate the whole segment from the furthest peer whose
+    /// base is above ours. Returns true when the segment now has that peer's base.
+    /// </summary>
+    internal async Task<bool> RehydrateForRepairAsync(Segment seg, CancellationToken ct)
+    {
+        var peers = PeerEndpoints(node, seg);
+        var tasks = new Task<SegmentStateMsg?>[peers.Count];
+        for (int i = 0; i < peers.Count; i++) tasks[i] = GetStateAsync(peers[i], seg.Id, ct);
+        await Task.WhenAll(tasks);
+        ulong ourBase;
+        lock (seg.Sync) ourBase = seg.Index.Base;
+        string? best = null;
+        SegmentStateMsg bestState = default;
+        for (int i = 0; i < peers.Count; i++)
+        {
+            if (tasks[i].Result is not { } st || st.BaseLsn <= ourBase || st.Scl < st.BaseLsn) continue;
+            await LearnAsync(seg, st.VolumeEpoch, st.EpochStartLsn);
+            if (best is null || st.Scl > bestState.Scl || (st.Scl == bestState.Scl && st.BaseLsn > bestState.BaseLsn))
+            {
+                best = peers[i];
+                bestState = st;
             }
         }
-        return filled;
+        if (best is null) return false;
+        var (b, pages) = await CopyPeerBaseAsync(seg, best, bestState, ct);
+        if (b == 0) return false;
+        NodeLog.Rehydrated(node.Logger, seg.Id.ToString(), best, pages, b);
+        node.OnAdvanced(seg);
+        Signal();
+        return true;
     }
 
     /// <summary>Validates a peer's records and stores those we lack through the group commit. Returns the count, or -1 if the node refused (read-only).</summary>
@@ -319,28 +378,32 @@ internal sealed class Gossiper(StorageNode node)
     /// Makes a peer's base our base: copies every non-empty page of the peer at its base into the
     /// slot of each page that does not hold our current base image, fsyncs, then (on the writer
     /// thread) moves our base there and drops our records at or below it. Used to hydrate a new
-    /// segment and to catch up a segment whose peers already collected the records it lacks.
-    /// The page mutex is held throughout, so no coalesce writes those slots meanwhile; a crash in
-    /// the middle leaves the copied slots above our durable base, where reads ignore them.
+    /// segment, to catch up a segment whose peers already collected the records it lacks, and to
+    /// repair pages no peer can build at our base.
+    /// A page whose slots do not give a trustworthy base image (a corrupt slot, or no slot at or
+    /// below our base) gets the peer's image in both slots — its old content is unusable anyway;
+    /// a page the peer does not send (empty at its base) and that is damaged here is written empty.
+    /// Crash safety without any torn-write allowance: until the new base is durable, reads use the
+    /// old base; a copied slot is either whole (a true version of the page as of the peer's base,
+    /// which reads at the old base ignore when its LSN is above it, and which equals the page as of
+    /// the old base when it is not) or torn, which reads report as corrupt (scrub repairs it), never
+    /// silently trust. The page mutex is held throughout, so no coalesce writes those slots meanwhile.
     /// Returns the adopted base (0 on failure).
     /// </summary>
     private async Task<(ulong Base, int Pages)> CopyPeerBaseAsync(Segment seg, string peer, SegmentStateMsg peerState, CancellationToken ct)
     {
         await seg.PageMutex.WaitAsync(ct);
         byte[] scratch = new byte[PageStore.SlotsSize];
+        byte[] empty = new byte[Page.Size];
+        bool wrote = false;
         try
         {
             ulong ourBase;
-            bool torn;
-            lock (seg.Sync)
-            {
-                ourBase = seg.Index.Base;
-                torn = seg.Meta.CoalesceTarget != 0;
-                if (peerState.BaseLsn <= ourBase) return (0, 0);
-                seg.Meta.CoalesceTarget = peerState.BaseLsn;
-            }
-            seg.PersistMeta();
-            ulong start = seg.Pages.FirstPage, baseLsn = 0;
+            lock (seg.Sync) ourBase = seg.Index.Base;
+            if (peerState.BaseLsn <= ourBase) return (0, 0);
+            ulong first = seg.Pages.FirstPage, end = first + seg.Pages.PageCount;
+            ulong ourEnd = Math.Min(end, seg.Pages.WrittenEnd);
+            ulong start = first, next = first, baseLsn = 0;
             int pages = 0;
             for (int guard = 0; guard < 1_000_000; guard++)
             {
@@ -359,6 +422,7 @@ internal sealed class Gossiper(StorageNode node)
                     return (0, 0);
                 if (baseLsn != 0 && h.BaseLsn != baseLsn) return (0, 0); // the peer coalesced meanwhile: start over next round
                 baseLsn = h.BaseLsn;
+                ulong until = h.NextPage == 0 ? end : h.NextPage;
                 seg.PageRw.EnterWriteLock();
                 try
                 {
@@ -367,13 +431,24 @@ internal sealed class Gossiper(StorageNode node)
                         var item = resp.Value.Payload.AsSpan(BasePagesHeader.Size + i * (8 + Page.Size), 8 + Page.Size);
                         ulong pageNo = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(item);
                         var img = item[8..];
-                        if (!seg.Pages.Contains(pageNo) || !Page.VerifyChecksum(img, pageNo) || Page.GetLsn(img) > baseLsn) return (0, 0);
+                        if (pageNo < next || pageNo >= until || !seg.Pages.Contains(pageNo) || !Page.VerifyChecksum(img, pageNo) || Page.GetLsn(img) > baseLsn) return (0, 0);
+                        wrote = true;
+                        ClearDamaged(seg, next, Math.Min(pageNo, ourEnd), ourBase, scratch, empty);
                         var pair = seg.Pages.ReadSlots(pageNo, scratch);
-                        int target = PageStore.ChooseBase(pair, ourBase, torn, out int cur) == PageReadStatus.Ok ? 1 - cur
-                            : pair.State0 == SlotState.Corrupt ? 0 : 1;
-                        seg.Pages.WriteSlot(pageNo, target, img);
+                        if (PageStore.ChooseBase(pair, ourBase, tornPossible: false, out int cur) == PageReadStatus.Ok)
+                        {
+                            seg.Pages.WriteSlot(pageNo, 1 - cur, img);
+                        }
+                        else
+                        {
+                            seg.Pages.WriteSlot(pageNo, 0, img);
+                            seg.Pages.WriteSlot(pageNo, 1, img);
+                        }
+                        next = pageNo + 1;
                         pages++;
                     }
+                    ClearDamaged(seg, next, Math.Min(until, ourEnd), ourBase, scratch, empty);
+                    next = Math.Max(next, until);
                 }
                 finally
                 {
@@ -383,18 +458,23 @@ internal sealed class Gossiper(StorageNode node)
                 start = h.NextPage;
             }
             seg.Pages.Sync();
+            wrote = false;
             await node.Committer.RunAsync(() =>
             {
                 lock (seg.Sync)
                 {
                     seg.Meta.Hydrating = false;
                     seg.Meta.CoalesceTarget = 0;
+                    seg.TornPossible = false;
                     if (baseLsn > seg.Index.Base)
                     {
                         seg.Meta.BaseLsn = baseLsn;
                         seg.Index.ResetBase(baseLsn);
                     }
-                    if (peerState.DurableHint > seg.Meta.DurableHint) seg.Meta.DurableHint = peerState.DurableHint;
+                    // The peer's base is at or below a VDL some writer announced (it never coalesces past one).
+                    ulong durable = Math.Max(baseLsn, peerState.DurableHint);
+                    if (durable > seg.Meta.DurableHint) seg.Meta.DurableHint = durable;
+                    if (peerState.MinReadPoint > seg.Meta.MinReadPoint) seg.Meta.MinReadPoint = peerState.MinReadPoint;
                     if (peerState.Scl > seg.PeerHighScl) seg.PeerHighScl = peerState.Scl;
                 }
                 seg.PersistMeta();
@@ -402,9 +482,41 @@ internal sealed class Gossiper(StorageNode node)
             });
             return (baseLsn, pages);
         }
+        catch (IOException e)
+        {
+            node.Committer.MarkReadOnly();
+            NodeLog.FsyncFailed(node.Logger, e);
+            return (0, 0);
+        }
         finally
         {
+            // Slots written before a failure are whole versions of their pages (see above); make them durable
+            // so a later crash cannot tear them.
+            if (wrote)
+            {
+                try { seg.Pages.Sync(); }
+                catch (IOException e)
+                {
+                    node.Committer.MarkReadOnly();
+                    NodeLog.FsyncFailed(node.Logger, e);
+                }
+            }
             seg.PageMutex.Release();
+        }
+    }
+
+    /// <summary>
+    /// Pages in [from, to) are empty at the peer's base (it sent none of them), so they are empty at
+    /// ours too; any of them whose slots are damaged here is written empty. Caller holds the page write lock.
+    /// </summary>
+    private static void ClearDamaged(Segment seg, ulong from, ulong to, ulong ourBase, byte[] scratch, byte[] empty)
+    {
+        for (ulong p = from; p < to; p++)
+        {
+            var pair = seg.Pages.ReadSlots(p, scratch);
+            if (PageStore.ChooseBase(pair, ourBase, tornPossible: false, out _) == PageReadStatus.Ok) continue;
+            seg.Pages.WriteSlot(p, 0, empty);
+            seg.Pages.WriteSlot(p, 1, empty);
         }
     }
 }

@@ -37,7 +37,7 @@ internal sealed class Maintenance(StorageNode node)
 
     /// <summary>Caller holds the segment's lock.</summary>
     public static bool HasCoalesceWorkLocked(Segment seg)
-        => !seg.Meta.Hydrating && Math.Min(seg.Index.Scl, seg.Meta.MinReadPoint) > seg.Index.Base;
+        => !seg.Meta.Hydrating && seg.CoalesceLimitLocked > seg.Index.Base;
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -106,8 +106,8 @@ internal sealed class Maintenance(StorageNode node)
             {
                 if (!HasCoalesceWorkLocked(seg)) return false;
                 baseLsn = seg.Index.Base;
-                ulong limit = Math.Min(seg.Index.Scl, seg.Meta.MinReadPoint);
-                torn = seg.Meta.CoalesceTarget != 0;
+                ulong limit = seg.CoalesceLimitLocked;
+                torn = seg.TornPossible;
                 n = Math.Min(seg.Index.LowerBound(limit + 1), MaxRecordsPerRound);
                 entries = ArrayPool<RecordEntry>.Shared.Rent(Math.Max(n, 1));
                 seg.Index.All[..n].CopyTo(entries);
@@ -167,7 +167,12 @@ internal sealed class Maintenance(StorageNode node)
                 seg.Meta.CoalesceTarget = 0;
             }
             seg.PersistMeta();
-            lock (seg.Sync) seg.Index.AdvanceBase(target);
+            lock (seg.Sync)
+            {
+                seg.Index.AdvanceBase(target);
+                // The interrupted coalesce whose torn slots reads had to tolerate is superseded by this one.
+                seg.TornPossible = false;
+            }
             NodeLog.Coalesced(node.Logger, seg.Id.ToString(), target, n, _pages.Count);
             return true;
         }
@@ -247,8 +252,16 @@ internal sealed class Maintenance(StorageNode node)
         public uint Pages, Records, Corrupt, Repaired;
     }
 
+    /// <summary>
+    /// Checks every written page of a segment. A page that does not give a trustworthy base image
+    /// (a corrupt slot, or no slot at or below the base) is repaired slot by slot with a peer's image
+    /// at our base. When no peer can build the page at our base any more (all of them coalesced past
+    /// it), the segment is re-hydrated from a peer instead: its pages at its (higher) base replace
+    /// ours, which also rewrites both slots of every damaged page.
+    /// </summary>
     private async Task ScrubPagesAsync(Segment seg, ScrubCounts c, CancellationToken ct)
     {
+        List<(ulong Page, int Slot)>? unrepaired = null;
         await seg.PageMutex.WaitAsync(ct);
         byte[] scratch = ArrayPool<byte>.Shared.Rent(PageStore.SlotsSize);
         try
@@ -265,20 +278,48 @@ internal sealed class Maintenance(StorageNode node)
             {
                 var pair = seg.Pages.ReadSlots(page, scratch);
                 c.Pages++;
+                if (PageStore.ChooseBase(pair, baseLsn, tornPossible: false, out _) == PageReadStatus.Ok) continue;
                 for (int slot = 0; slot < 2; slot++)
                 {
-                    if (pair.State(slot) != SlotState.Corrupt) continue;
+                    // The corrupt slots; with none corrupt, neither slot is at or below the base (an interrupted re-hydration): both.
+                    if (pair.AnyCorrupt && pair.State(slot) != SlotState.Corrupt) continue;
                     c.Corrupt++;
-                    bool ok = await RepairAsync(seg, page, slot, baseLsn, epoch, ct);
-                    if (ok) c.Repaired++;
-                    NodeLog.CorruptSlot(node.Logger, seg.Id.ToString(), page, slot, ok);
+                    if (await RepairAsync(seg, page, slot, baseLsn, epoch, ct))
+                    {
+                        c.Repaired++;
+                        NodeLog.CorruptSlot(node.Logger, seg.Id.ToString(), page, slot, true);
+                    }
+                    else
+                    {
+                        (unrepaired ??= []).Add((page, slot));
+                    }
                 }
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(scratch);
             seg.PageMutex.Release();
+        }
+        try
+        {
+            if (unrepaired is null) return;
+            bool rehydrated = await node.Gossip.RehydrateForRepairAsync(seg, ct);
+            ulong newBase;
+            lock (seg.Sync) newBase = seg.Index.Base;
+            foreach (var (page, slot) in unrepaired)
+            {
+                SlotPair pair;
+                seg.PageRw.EnterReadLock();
+                try { pair = seg.Pages.ReadSlots(page, scratch); }
+                finally { seg.PageRw.ExitReadLock(); }
+                bool ok = rehydrated && pair.State(slot) != SlotState.Corrupt && PageStore.ChooseBase(pair, newBase, tornPossible: false, out _) == PageReadStatus.Ok;
+                if (ok) c.Repaired++;
+                NodeLog.CorruptSlot(node.Logger, seg.Id.ToString(), page, slot, ok);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 

@@ -64,4 +64,7 @@ internal static partial class NodeLog
 
     [LoggerMessage(20, LogLevel.Information, "segment {Segment} truncated above {Lsn} for epoch {Epoch}: {Dropped} records dropped")]
     public static partial void Truncated(ILogger logger, string segment, ulong lsn, uint epoch, int dropped);
+
+    [LoggerMessage(21, LogLevel.Information, "segment {Segment} re-hydrated from {Endpoint}: its peers had collected past our SCL or could not repair a page at our base; {Pages} pages at base {Base}")]
+    public static partial void Rehydrated(ILogger logger, string segment, string endpoint, int pages, ulong @base);
 }

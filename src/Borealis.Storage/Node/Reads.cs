@@ -85,7 +85,7 @@ internal static class Reads
                     message = $"page {pageNo} as of {asOf} is outside [{baseLsn}, {scl}] on node {node.NodeId}";
                     return ErrorCode.NotAvailable;
                 }
-                torn = seg.Meta.CoalesceTarget != 0;
+                torn = seg.TornPossible;
                 var all = seg.Index.All;
                 int end = seg.Index.LowerBound(asOf + 1);
                 for (int i = 0; i < end; i++)
@@ -228,7 +228,7 @@ internal static class Reads
             lock (seg.Sync)
             {
                 baseLsn = seg.Index.Base;
-                torn = seg.Meta.CoalesceTarget != 0;
+                torn = seg.TornPossible;
             }
             ulong end = Math.Min(seg.Pages.FirstPage + seg.Pages.PageCount, seg.Pages.WrittenEnd);
             ulong page = Math.Max(m.StartPage, seg.Pages.FirstPage);

@@ -194,6 +194,8 @@ public sealed class StorageNode : IAsyncDisposable
             {
                 if (lsn <= seg.Meta.MinReadPoint) continue;
                 seg.Meta.MinReadPoint = lsn;
+                // A min read point is never above a VDL some writer announced: it is a durable point too.
+                if (lsn > seg.Meta.DurableHint) seg.Meta.DurableHint = lsn;
                 work = Maintenance.HasCoalesceWorkLocked(seg);
             }
             if (work) Maintenance.Signal();

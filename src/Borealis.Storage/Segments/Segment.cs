@@ -26,6 +26,10 @@ internal sealed class Segment : IDisposable
         Directory.CreateDirectory(dir);
         Pages = new PageStore(Path.Combine(dir, "pages"), meta.FirstPage, meta.PageCount, durable);
         Index.ResetBase(meta.BaseLsn);
+        // A base never moves above a durable point; older metadata may not have recorded that the min read point is one.
+        if (meta.MinReadPoint > meta.DurableHint) meta.DurableHint = meta.MinReadPoint;
+        if (meta.BaseLsn > meta.DurableHint) meta.DurableHint = meta.BaseLsn;
+        TornPossible = meta.CoalesceTarget != 0;
     }
 
     public static string DirName(SegmentId id) => $"{id.VolumeId:x16}-{id.PgIndex.ToString("D6", CultureInfo.InvariantCulture)}";
@@ -45,6 +49,21 @@ internal sealed class Segment : IDisposable
     public long NextGossipTicks { get; set; }
     public int GossipFailures { get; set; }
     public bool Disposed { get; private set; }
+
+    /// <summary>
+    /// True when a coalesce was interrupted by a crash (its target was still in the metadata at
+    /// load): a corrupt non-base slot may be its torn write, so reads may trust the other slot.
+    /// Only set at load and cleared by the next completed coalesce or re-hydration: a slot write
+    /// in this process is never seen half done (slot writers hold <see cref="PageRw"/> for writing),
+    /// so a corrupt slot found while running is always real damage (guarded by <see cref="Sync"/>).
+    /// </summary>
+    public bool TornPossible { get; set; }
+
+    /// <summary>
+    /// How far coalescing may move the base now: the SCL, but never past the min read point nor
+    /// past an LSN some writer announced as durable (caller holds <see cref="Sync"/>).
+    /// </summary>
+    public ulong CoalesceLimitLocked => Math.Min(Index.Scl, Math.Min(Meta.MinReadPoint, Meta.DurableHint));
 
     /// <summary>True when the segment knows of LSNs above its SCL it does not hold (caller holds <see cref="Sync"/>).</summary>
     public bool IsBehind => !Meta.Hydrating && (Index.MaxLsn > Index.Scl || PeerHighScl > Index.Scl);
