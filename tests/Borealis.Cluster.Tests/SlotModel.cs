@@ -144,8 +144,11 @@ public sealed class Load
     private long _acked;
     private long _failed;
 
+    private readonly Func<WriterVolume> _volume;
+
     public Load(SlotModel model, Func<WriterVolume> volume, int writers, int seed)
     {
+        _volume = volume;
         _tasks = Enumerable.Range(0, writers).Select(i => Task.Run(async () =>
         {
             var rng = new Random(seed * 1000 + i);
@@ -176,5 +179,15 @@ public sealed class Load
     {
         _stop.Cancel();
         await Task.WhenAll(_tasks);
+        // Appends already sent still become durable after their writers stopped waiting, moving the
+        // VDL — and the min read point that follows it, below which nodes drop page versions. Let
+        // them settle so a VDL a test takes next is final and stays readable. A fenced or stalled
+        // writer never settles: give up after a while.
+        var vol = _volume();
+        try
+        {
+            await vol.WaitDurableAsync(vol.NextLsn - 1).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException) { }
     }
 }
