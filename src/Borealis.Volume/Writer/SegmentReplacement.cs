@@ -34,8 +34,7 @@ internal static class SegmentReplacement
         var link = vol.GetOrAddLink(replacement);
         if (!await link.ConnectOnceAsync(ct)) link.EnsureReconnecting();
 
-        await vol.Store.SaveAsync(vol.Layout.WithPg(transitional), ct);
-        vol.ApplyMembership(transitional);
+        await vol.CommitMembershipAsync(transitional, ct);
         Log.Membership(vol.Logger, vol.VolumeId, pgIndex, transitional.MembershipEpoch, $"transition: replacing node {lostNodeId} with node {replacement.NodeId}");
         await AnnounceAsync(vol, transitional, ct);
 
@@ -62,8 +61,7 @@ internal static class SegmentReplacement
         for (int i = 0, k = 0; i < members7.Length; i++)
             if (members7[i].NodeId != lostNodeId) members6[k++] = members7[i];
         var final = new PgLayout(pgIndex, transitional.MembershipEpoch + 1, members6);
-        await vol.Store.SaveAsync(vol.Layout.WithPg(final), ct);
-        vol.ApplyMembership(final);
+        await vol.CommitMembershipAsync(final, ct);
         Log.Membership(vol.Logger, vol.VolumeId, pgIndex, final.MembershipEpoch, $"final: node {replacement.NodeId} replaced node {lostNodeId}");
         await AnnounceAsync(vol, final, ct);
         // Best effort: tell the lost node it is out (it may be gone for good).

@@ -583,19 +583,34 @@ public sealed class WriterVolume : IAsyncDisposable, IThreadPoolWorkItem, INodeL
 
     internal NodeLink? TryGetLink(uint nodeId) => Volatile.Read(ref _links).GetValueOrDefault(nodeId);
 
-    internal IVolumeLayoutStore Store => _store;
     internal VolumeClientOptions Options => _options;
     internal ILogger Logger => _log;
     internal CancellationToken DisposeToken => _disposeCts.Token;
 
     /// <summary>Switches the in-memory membership of one PG (after the new layout was persisted).</summary>
-    internal void ApplyMembership(PgLayout pg)
+    private readonly SemaphoreSlim _membershipGate = new(1, 1);
+
+    /// <summary>
+    /// Persists a PG's new membership, then applies it. Changes are serialised: each one
+    /// starts from the layout the previous one left, so concurrent replacements in different
+    /// PGs cannot overwrite each other's step in the store.
+    /// </summary>
+    internal async Task CommitMembershipAsync(PgLayout pg, CancellationToken ct)
     {
-        lock (_lock)
+        await _membershipGate.WaitAsync(ct);
+        try
         {
-            ThrowIfUnusable();
-            Volatile.Write(ref _layout, _layout.WithPg(pg));
-            _quorums[pg.PgIndex].SetMembership(pg, default);
+            await _store.SaveAsync(Layout.WithPg(pg), ct);
+            lock (_lock)
+            {
+                ThrowIfUnusable();
+                Volatile.Write(ref _layout, _layout.WithPg(pg));
+                _quorums[pg.PgIndex].SetMembership(pg, default);
+            }
+        }
+        finally
+        {
+            _membershipGate.Release();
         }
     }
 
