@@ -27,6 +27,17 @@ public sealed class StorageNodeOptions
     /// <summary>Delay between noticing coalescing work and doing it (batches work; idle nodes never wake).</summary>
     public TimeSpan CoalesceDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// Coalescing is lazy: a segment's records are folded into page versions once they add up to
+    /// this many bytes, or once the oldest has waited <see cref="CoalesceMaxAge"/>. Reads follow a
+    /// per-page chain, so a long log costs them nothing; coalescing early would only rewrite
+    /// whole 8 KiB pages for a few small records each (write amplification on the shared disk).
+    /// </summary>
+    public long CoalesceMinBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>Longest a record waits above the base before its segment is coalesced (bounds log disk use and restart scans).</summary>
+    public TimeSpan CoalesceMaxAge { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>A hot log file is rolled when the next group write would make it larger than this.</summary>
     public long LogFileSize { get; set; } = 64L * 1024 * 1024;
 

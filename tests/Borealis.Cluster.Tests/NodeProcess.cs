@@ -115,7 +115,7 @@ public sealed class ChildProcess : IDisposable
 }
 
 /// <summary>One `borealis storage` process in its own directory, restartable on the same port.</summary>
-public sealed class NodeProcess(uint nodeId, string az, string dataDir, int port) : IDisposable
+public sealed class NodeProcess(uint nodeId, string az, string dataDir, int port, bool eagerCoalescing = true) : IDisposable
 {
     public uint NodeId { get; } = nodeId;
     public string Az { get; } = az;
@@ -128,7 +128,10 @@ public sealed class NodeProcess(uint nodeId, string az, string dataDir, int port
     public async Task StartAsync()
     {
         Process?.Dispose();
-        Process = new ChildProcess(BorealisBinary.StartInfo(["storage", "--node-id", NodeId.ToString(), "--az", Az, "--data-dir", DataDir, "--listen", Endpoint]));
+        // Eager coalescing (every half second, whatever the size) keeps the GC, re-hydration and
+        // scrub paths busy in tests; the default lazy policy is exercised where a test asks for it.
+        string[] coalesce = eagerCoalescing ? ["--coalesce-min-bytes", "0"] : [];
+        Process = new ChildProcess(BorealisBinary.StartInfo(["storage", "--node-id", NodeId.ToString(), "--az", Az, "--data-dir", DataDir, "--listen", Endpoint, .. coalesce]));
         await Process.WaitForLineAsync(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
     }
 

@@ -28,13 +28,13 @@ public sealed class StorageCluster : IAsyncDisposable
     public VolumeLayout Layout { get; set; } = null!;
     public IVolumeLayoutStore Store { get; private set; } = null!;
 
-    public static async Task<StorageCluster> StartAsync(ITestOutputHelper? output, uint pgCount = 4, uint pagesPerPg = 32, int seed = 1)
+    public static async Task<StorageCluster> StartAsync(ITestOutputHelper? output, uint pgCount = 4, uint pagesPerPg = 32, int seed = 1, bool eagerCoalescing = true)
     {
         var c = new StorageCluster(Path.Combine(Path.GetTempPath(), "borealis-ct-" + Guid.NewGuid().ToString("N")[..10]), output);
         Directory.CreateDirectory(c.Root);
         for (uint i = 1; i <= 6; i++)
         {
-            var node = new NodeProcess(i, $"az{(i + 1) / 2}", Path.Combine(c.Root, $"node-{i}"), BorealisBinary.FreePort());
+            var node = new NodeProcess(i, $"az{(i + 1) / 2}", Path.Combine(c.Root, $"node-{i}"), BorealisBinary.FreePort(), eagerCoalescing);
             c.Nodes.Add(node);
             c.Proxies.Add(new FaultProxy(node.Endpoint, seed + (int)i));
         }

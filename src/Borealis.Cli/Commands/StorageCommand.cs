@@ -18,7 +18,10 @@ internal static partial class StorageCommand
         var dataDir = new Option<string>("--data-dir") { Description = "Directory for the node's hot log, segments and pages.", Required = true };
         var listen = new Option<string>("--listen") { Description = "host:port to listen on (port 0 picks a free port).", DefaultValueFactory = _ => "127.0.0.1:0" };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
-        var cmd = new Command("storage", "Run one storage node.") { nodeId, az, dataDir, listen, logLevel };
+        var defaults = new StorageNodeOptions();
+        var coalesceBytes = new Option<long>("--coalesce-min-bytes") { Description = "Coalesce a segment into page versions once its records add up to this many bytes.", DefaultValueFactory = _ => defaults.CoalesceMinBytes };
+        var coalesceAge = new Option<double>("--coalesce-max-age") { Description = "Seconds a record may wait above its segment's base before the segment is coalesced.", DefaultValueFactory = _ => defaults.CoalesceMaxAge.TotalSeconds };
+        var cmd = new Command("storage", "Run one storage node.") { nodeId, az, dataDir, listen, logLevel, coalesceBytes, coalesceAge };
         cmd.SetAction(async (parse, ct) =>
         {
             var options = new StorageNodeOptions
@@ -27,6 +30,8 @@ internal static partial class StorageCommand
                 Az = parse.GetValue(az)!,
                 DataDir = parse.GetValue(dataDir)!,
                 Listen = parse.GetValue(listen)!,
+                CoalesceMinBytes = Math.Max(0, parse.GetValue(coalesceBytes)),
+                CoalesceMaxAge = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(coalesceAge))),
             };
             return await RunAsync(options, parse.GetValue(logLevel), ct);
         });

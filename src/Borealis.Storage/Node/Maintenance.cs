@@ -39,22 +39,36 @@ internal sealed class Maintenance(StorageNode node)
     public static bool HasCoalesceWorkLocked(Segment seg)
         => !seg.Meta.Hydrating && seg.CoalesceLimitLocked > seg.Index.Base;
 
+    /// <summary>
+    /// When the segment's coalescing is due (lazy policy, see <see cref="StorageNodeOptions.CoalesceMinBytes"/>):
+    /// 0 = now, long.MaxValue = no work. Caller holds the segment's lock.
+    /// </summary>
+    private static long CoalesceDueTicksLocked(Segment seg, StorageNodeOptions opts)
+    {
+        if (!HasCoalesceWorkLocked(seg)) return long.MaxValue;
+        if (seg.Index.Bytes >= opts.CoalesceMinBytes || seg.Index.HeldSinceTicks == 0) return 0;
+        return seg.Index.HeldSinceTicks + (long)(opts.CoalesceMaxAge.TotalSeconds * Stopwatch.Frequency);
+    }
+
     public async Task RunAsync(CancellationToken ct)
     {
         var opts = node.Options;
         long nextScrub = Stopwatch.GetTimestamp() + (long)(opts.ScrubInterval.TotalSeconds * Stopwatch.Frequency);
+        long nextCoalesce = long.MaxValue;
         while (!ct.IsCancellationRequested)
         {
+            long wake = Math.Min(nextScrub, nextCoalesce);
             var wait = opts.BackgroundWork
-                ? TimeSpan.FromSeconds(Math.Max(0, (nextScrub - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency))
+                ? TimeSpan.FromSeconds(Math.Max(0, (wake - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency))
                 : Timeout.InfiniteTimeSpan;
             try
             {
-                if (await _signal.WaitAsync(wait, ct))
+                bool signaled = await _signal.WaitAsync(wait, ct);
+                if (signaled || Stopwatch.GetTimestamp() >= nextCoalesce)
                 {
                     Volatile.Write(ref _signaled, 0);
                     await Task.Delay(opts.CoalesceDelay, ct);
-                    await CoalesceAllAsync(ct);
+                    nextCoalesce = await CoalesceAllAsync(force: false, ct);
                 }
                 if ((opts.BackgroundWork && Stopwatch.GetTimestamp() >= nextScrub) || _scrubRequested)
                 {
@@ -71,18 +85,29 @@ internal sealed class Maintenance(StorageNode node)
         }
     }
 
-    public async Task CoalesceAllAsync(CancellationToken ct)
+    /// <summary>Coalesces every segment that is due (all with work when <paramref name="force"/>); returns when the next one falls due.</summary>
+    public async Task<long> CoalesceAllAsync(bool force, CancellationToken ct)
     {
         await _coalesceLock.WaitAsync(ct);
         try
         {
+            long next = long.MaxValue;
             foreach (var seg in node.Segments)
             {
                 if (seg.Disposed) continue;
+                long due;
+                lock (seg.Sync) due = CoalesceDueTicksLocked(seg, node.Options);
+                if (due == long.MaxValue) continue;
+                if (!force && due > Stopwatch.GetTimestamp())
+                {
+                    next = Math.Min(next, due);
+                    continue;
+                }
                 // Several rounds if a segment has more work than one round takes.
                 for (int i = 0; i < 64 && await CoalesceSegmentAsync(seg, ct); i++) { }
             }
             CollectLogFiles();
+            return next;
         }
         finally
         {

@@ -86,13 +86,13 @@ internal static class Reads
                     return ErrorCode.NotAvailable;
                 }
                 torn = seg.TornPossible;
-                var all = seg.Index.All;
-                int end = seg.Index.LowerBound(asOf + 1);
-                for (int i = 0; i < end; i++)
+                var lsns = seg.Index.PageLsnsOf(pageNo);
+                foreach (ulong lsn in lsns)
                 {
-                    if (all[i].PageNo != pageNo) continue;
-                    entries ??= ArrayPool<RecordEntry>.Shared.Rent(Math.Max(16, end - i));
-                    entries[n++] = all[i];
+                    if (lsn > asOf) break;
+                    if (!seg.Index.TryGet(lsn, out var e)) continue;
+                    entries ??= ArrayPool<RecordEntry>.Shared.Rent(Math.Max(16, lsns.Length));
+                    entries[n++] = e;
                 }
             }
             if (seg.Pages.ReadBase(pageNo, baseLsn, torn, page, scratch, out _) != PageReadStatus.Ok)

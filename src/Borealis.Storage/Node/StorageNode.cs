@@ -257,7 +257,7 @@ public sealed class StorageNode : IAsyncDisposable
     public Task RunGossipOnceAsync(bool probe = true, CancellationToken ct = default) => Gossip.RunOnceAsync(probe, ct);
 
     /// <summary>Coalesces every segment as far as it may go now and deletes log files no longer needed.</summary>
-    public Task CoalesceNowAsync(CancellationToken ct = default) => Maintenance.CoalesceAllAsync(ct);
+    public Task CoalesceNowAsync(CancellationToken ct = default) => Maintenance.CoalesceAllAsync(force: true, ct);
 
     /// <summary>Test hook: the next fsync fails as a broken disk would.</summary>
     public void InjectFsyncFailure() => Durable.FailNextSync();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace Borealis.Storage;
@@ -24,12 +25,58 @@ internal enum InsertResult { Inserted, Replaced, Ignored }
 /// record (gossip, resend) is placed by binary search and a shift.
 /// SCL follows the back-links from <see cref="Base"/>: the successor of SCL in the PG's chain,
 /// if held, is the next entry above SCL, so advancing is a forward walk.
+/// A second, per-page index (page → its held LSNs, ascending; one small array per page, none
+/// per record) lets GetPage touch only the records of its page, so coalescing can be lazy.
 /// Not thread-safe: the owning <see cref="Segment"/> guards it with its lock.
 /// </summary>
 internal sealed class RecordIndex
 {
     private RecordEntry[] _items = new RecordEntry[64];
     private int _count;
+    private readonly Dictionary<ulong, PageLsns> _byPage = [];
+
+    private sealed class PageLsns
+    {
+        public ulong[] Lsns = new ulong[4];
+        public int Count;
+
+        public void Add(ulong lsn)
+        {
+            if (Count == Lsns.Length) Array.Resize(ref Lsns, Lsns.Length * 2);
+            int i = Count;
+            while (i > 0 && Lsns[i - 1] > lsn) i--; // almost always appends
+            if (i < Count) Array.Copy(Lsns, i, Lsns, i + 1, Count - i);
+            Lsns[i] = lsn;
+            Count++;
+        }
+
+        public void RemoveUpTo(ulong lsn)
+        {
+            int n = 0;
+            while (n < Count && Lsns[n] <= lsn) n++;
+            if (n == 0) return;
+            Array.Copy(Lsns, n, Lsns, 0, Count - n);
+            Count -= n;
+        }
+
+        public void Remove(ulong lsn)
+        {
+            int i = Array.IndexOf(Lsns, lsn, 0, Count);
+            if (i < 0) return;
+            Array.Copy(Lsns, i + 1, Lsns, i, Count - i - 1);
+            Count--;
+        }
+    }
+
+    /// <summary>Bytes of the held records (what coalescing would fold into pages).</summary>
+    public long Bytes { get; private set; }
+
+    /// <summary>Stopwatch timestamp since when the index has held records above its base (0 = none held).</summary>
+    public long HeldSinceTicks { get; private set; }
+
+    /// <summary>The held LSNs of one page, ascending (empty if none).</summary>
+    public ReadOnlySpan<ulong> PageLsnsOf(ulong pageNo)
+        => _byPage.TryGetValue(pageNo, out var l) ? l.Lsns.AsSpan(0, l.Count) : default;
 
     public ulong Base { get; private set; }
     public ulong Scl { get; private set; }
@@ -94,13 +141,23 @@ internal sealed class RecordIndex
         if (i < _count && _items[i].Lsn == e.Lsn)
         {
             if (_items[i].Epoch >= e.Epoch) return InsertResult.Ignored;
-            _items[i] = e;
+            ref var old = ref _items[i];
+            Bytes += e.Length - old.Length;
+            if (old.PageNo != e.PageNo)
+            {
+                RemoveFromPage(old.PageNo, old.Lsn);
+                AddToPage(e.PageNo, e.Lsn);
+            }
+            old = e;
             return InsertResult.Replaced;
         }
         if (_count == _items.Length) Array.Resize(ref _items, _items.Length * 2);
         if (i < _count) Array.Copy(_items, i, _items, i + 1, _count - i);
         _items[i] = e;
+        if (_count == 0) HeldSinceTicks = Stopwatch.GetTimestamp();
         _count++;
+        Bytes += e.Length;
+        AddToPage(e.PageNo, e.Lsn);
         return InsertResult.Inserted;
     }
 
@@ -135,7 +192,11 @@ internal sealed class RecordIndex
         }
         int dropped = _count - w;
         _count = w;
-        if (dropped > 0) RecomputeScl();
+        if (dropped > 0)
+        {
+            RebuildPages();
+            RecomputeScl();
+        }
         return dropped;
     }
 
@@ -144,8 +205,11 @@ internal sealed class RecordIndex
     {
         int i = LowerBound(lsn);
         if (i >= _count || _items[i].Lsn != lsn) return false;
+        Bytes -= _items[i].Length;
+        RemoveFromPage(_items[i].PageNo, lsn);
         Array.Copy(_items, i + 1, _items, i, _count - i - 1);
         _count--;
+        if (_count == 0) HeldSinceTicks = 0;
         RecomputeScl();
         return true;
     }
@@ -163,8 +227,45 @@ internal sealed class RecordIndex
     {
         int n = LowerBound(lsn + 1);
         if (n == 0) return;
+        for (int i = 0; i < n; i++)
+        {
+            ref var e = ref _items[i];
+            Bytes -= e.Length;
+            if (_byPage.TryGetValue(e.PageNo, out var l) && l.Count > 0 && l.Lsns[0] <= lsn)
+            {
+                l.RemoveUpTo(lsn);
+                if (l.Count == 0) _byPage.Remove(e.PageNo);
+            }
+        }
         Array.Copy(_items, n, _items, 0, _count - n);
         _count -= n;
+        // What is left has waited since (at most) now: age restarts with each base move.
+        HeldSinceTicks = _count == 0 ? 0 : Stopwatch.GetTimestamp();
         if (_items.Length > 1024 && _count < _items.Length / 4) Array.Resize(ref _items, Math.Max(64, _count * 2));
+    }
+
+    private void AddToPage(ulong pageNo, ulong lsn)
+    {
+        if (!_byPage.TryGetValue(pageNo, out var l)) _byPage[pageNo] = l = new PageLsns();
+        l.Add(lsn);
+    }
+
+    private void RemoveFromPage(ulong pageNo, ulong lsn)
+    {
+        if (!_byPage.TryGetValue(pageNo, out var l)) return;
+        l.Remove(lsn);
+        if (l.Count == 0) _byPage.Remove(pageNo);
+    }
+
+    private void RebuildPages()
+    {
+        _byPage.Clear();
+        Bytes = 0;
+        for (int i = 0; i < _count; i++)
+        {
+            Bytes += _items[i].Length;
+            AddToPage(_items[i].PageNo, _items[i].Lsn);
+        }
+        if (_count == 0) HeldSinceTicks = 0;
     }
 }
