@@ -161,7 +161,7 @@ internal sealed class HotLog : IDisposable
         if (f is null || (f.Length > 0 && f.Length + group.Length > _fileSize)) f = Roll();
         offset = f.Length;
         RandomAccess.Write(f.Handle, group, offset);
-        _durable.Sync(f.Writer!);
+        _durable.SyncData(f.Writer!);
         f.Length += group.Length;
         return f;
     }

@@ -15,7 +15,7 @@ namespace Borealis.Storage;
 /// </summary>
 internal sealed class Gossiper(StorageNode node)
 {
-    private const int ReadBytes = 1024 * 1024;
+    private const int ReadBytes = 3 * 1024 * 1024; // one reply frame stays under Frame.MaxFrameSize
     private readonly SemaphoreSlim _signal = new(0, 1);
     private int _signaled;
 
