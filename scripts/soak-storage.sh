@@ -11,8 +11,9 @@ dotnet build tests/Borealis.Cluster.Tests -c Release -nologo -clp:ErrorsOnly || 
 failed=0
 for i in $(seq 1 "$runs"); do
   out=$(dotnet test tests/Borealis.Cluster.Tests -c Release --no-build --filter "FullyQualifiedName~RandomizedCrashTests" --logger "console;verbosity=detailed" 2>&1)
+  rc=$?
   seed=$(grep -o 'seed [0-9]*' <<<"$out" | head -1)
-  if grep -q "Passed!" <<<"$out"; then echo "run $i: ok ($seed)"; else echo "run $i: FAILED ($seed)"; echo "$out" | grep -A30 "Error Message"; failed=$((failed + 1)); fi
+  if [ "$rc" = 0 ]; then echo "run $i: ok ($seed)"; else echo "run $i: FAILED ($seed)"; echo "$out" | grep -A30 "Error Message"; failed=$((failed + 1)); fi
 done
 echo "$((runs - failed)) passed, $failed failed"
 [ "$failed" = 0 ]
