@@ -11,6 +11,7 @@ public sealed class FrameServer : IAsyncDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly HashSet<FrameConnection> _connections = [];
     private Task? _acceptLoop;
+    private int _disposed;
 
     public FrameServer(IPEndPoint endpoint, Func<FrameConnection, IFrameHandler> handlerFactory)
     {
@@ -60,6 +61,7 @@ public sealed class FrameServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _cts.Cancel();
         _listener.Dispose();
         if (_acceptLoop is not null) await _acceptLoop;
