@@ -76,6 +76,7 @@ public static class Program
             await vol.WaitDurableAsync(lsn);
         });
         foreach (var m in mtrs) m.Dispose();
+        Interlocked.Add(ref cluster.AppendedBytes, stats.Bytes);
         return stats;
     }
 
@@ -99,6 +100,8 @@ public sealed class BenchCluster : IAsyncDisposable
     public required List<(NodeInfo Info, Process Process, string Dir)> Nodes { get; init; }
     public required WriterVolume Volume { get; init; }
     public required string Root { get; init; }
+    /// <summary>Bytes of redo appended to the volume so far (what a replacement segment must receive, as records or pages).</summary>
+    public long AppendedBytes;
 
     public static async Task<BenchCluster> StartAsync(string root, uint pgCount = 6, uint pagesPerPg = 2048)
     {

@@ -32,6 +32,7 @@ public static class Repair
             written.Add(pageNo);
             mtr.AddPageImage(pageNo, page);
             last = await vol.AppendAsync(mtr);
+            cluster.AppendedBytes += mtr.ByteLength;
         }
         await vol.WaitDurableAsync(last);
 
@@ -45,9 +46,9 @@ public static class Repair
         var sw = Stopwatch.StartNew();
         await Task.WhenAll(pgs.Select(pg => vol.ReplaceSegmentAsync(pg, victim.Info.NodeId, fresh.Item1)));
         sw.Stop();
-        // What the new node had to receive: one 8 KiB image of every page written in the PGs it
-        // took over (as a page version or as the records that rebuild it).
-        long bytes = written.Count(p => pgs.Contains(vol.Layout.PgOf(p))) * (long)Borealis.Redo.Page.Size;
+        // What the new node had to receive: the redo of the PGs it took over (as records, or as the
+        // page versions they were coalesced into). With six nodes every node holds every PG.
+        long bytes = pgs.Count == vol.Layout.PgCount ? cluster.AppendedBytes : written.Count(p => pgs.Contains(vol.Layout.PgOf(p))) * (long)Borealis.Redo.Page.Size;
         return new Result(bytes, sw.Elapsed);
     }
 }
