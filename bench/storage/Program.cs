@@ -118,7 +118,7 @@ public sealed class BenchCluster : IAsyncDisposable
     public static async Task<(NodeInfo, Process, string)> StartNodeAsync(string root, uint id, string az)
     {
         string dir = Path.Combine(root, $"node-{id}");
-        int port = FreePort();
+        int port = Borealis.Testing.Ports.FreeLoopback();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "borealis.dll"));
         foreach (var a in new[] { "storage", "--node-id", id.ToString(), "--az", az, "--data-dir", dir, "--listen", $"127.0.0.1:{port}" }) psi.ArgumentList.Add(a);
@@ -130,13 +130,6 @@ public sealed class BenchCluster : IAsyncDisposable
         p.BeginErrorReadLine();
         await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
         return (new NodeInfo(id, az, $"127.0.0.1:{port}"), p, dir);
-    }
-
-    private static int FreePort()
-    {
-        using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        s.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-        return ((System.Net.IPEndPoint)s.LocalEndPoint!).Port;
     }
 
     public async ValueTask DisposeAsync()

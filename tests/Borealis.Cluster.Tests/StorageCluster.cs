@@ -34,7 +34,7 @@ public sealed class StorageCluster : IAsyncDisposable
         Directory.CreateDirectory(c.Root);
         for (uint i = 1; i <= 6; i++)
         {
-            var node = new NodeProcess(i, $"az{(i + 1) / 2}", Path.Combine(c.Root, $"node-{i}"), BorealisBinary.FreePort(), eagerCoalescing);
+            var node = new NodeProcess(i, $"az{(i + 1) / 2}", Path.Combine(c.Root, $"node-{i}"), Ports.FreeLoopback(), eagerCoalescing);
             c.Nodes.Add(node);
             c.Proxies.Add(new FaultProxy(node.Endpoint, seed + (int)i));
         }
@@ -61,7 +61,7 @@ public sealed class StorageCluster : IAsyncDisposable
     /// <summary>Starts one more node (behind its own proxy), e.g. to replace a lost one.</summary>
     public async Task<NodeInfo> AddNodeAsync(uint id, string az)
     {
-        var node = new NodeProcess(id, az, Path.Combine(Root, $"node-{id}"), BorealisBinary.FreePort());
+        var node = new NodeProcess(id, az, Path.Combine(Root, $"node-{id}"), Ports.FreeLoopback());
         Nodes.Add(node);
         var proxy = new FaultProxy(node.Endpoint, (int)id);
         Proxies.Add(proxy);

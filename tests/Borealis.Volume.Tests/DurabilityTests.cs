@@ -47,13 +47,19 @@ public class DurabilityTests(ITestOutputHelper output)
         Assert.False(q.OnScl(42, 100)); // not a member
     }
 
-    [Fact]
-    public void TransitionalPgclIsMinOfOldAndNewQuorumPoints()
+    /// <summary>PG 0 on nodes 1–6, in transition: node 1 leaving, node 7 joining.</summary>
+    private static PgQuorum TransitionReplacing1With7()
     {
         var pg = Pg(0, 1, 2, 3, 4, 5, 6);
         var q = new PgQuorum(pg);
-        var t = pg with { Members = [.. pg.Members, new NodeInfo(7, "az1", "h:7")], LeavingNodeId = 1, JoiningNodeId = 7, MembershipEpoch = 2 };
-        q.SetMembership(t, default);
+        q.SetMembership(pg with { Members = [.. pg.Members, new NodeInfo(7, "az1", "h:7")], LeavingNodeId = 1, JoiningNodeId = 7, MembershipEpoch = 2 }, default);
+        return q;
+    }
+
+    [Fact]
+    public void TransitionalPgclIsMinOfOldAndNewQuorumPoints()
+    {
+        var q = TransitionReplacing1With7();
         // Old set {1..6}: node 1 (leaving) is fast, 7 (joining) hydrating.
         q.OnScl(1, 100);
         q.OnScl(2, 100);
@@ -67,10 +73,7 @@ public class DurabilityTests(ITestOutputHelper output)
     [Fact]
     public void TransitionalPgclNeedsBothSets()
     {
-        var pg = Pg(0, 1, 2, 3, 4, 5, 6);
-        var q = new PgQuorum(pg);
-        var t = pg with { Members = [.. pg.Members, new NodeInfo(7, "az1", "h:7")], LeavingNodeId = 1, JoiningNodeId = 7, MembershipEpoch = 2 };
-        q.SetMembership(t, default);
+        var q = TransitionReplacing1With7();
         q.OnScl(1, 100);
         q.OnScl(2, 100);
         q.OnScl(3, 100);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Borealis.Volume;
 
 namespace Borealis.Cli.Cluster;
 
@@ -49,19 +50,8 @@ public sealed class ClusterFiles(string dataDir)
 
     public void SaveState(RunState state) => WriteAtomic(StatePath, JsonSerializer.Serialize(state, Json));
 
-    /// <summary>Write to a temp file, fsync, rename over the target: readers see the old or the new file, never half of one.</summary>
-    public static void WriteAtomic(string path, string contents)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        string tmp = path + ".tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            var bytes = System.Text.Encoding.UTF8.GetBytes(contents);
-            fs.Write(bytes);
-            fs.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-    }
+    /// <summary>Readers see the old or the new file, never half of one (see <see cref="AtomicFile"/>).</summary>
+    public static void WriteAtomic(string path, string contents) => AtomicFile.Replace(path, System.Text.Encoding.UTF8.GetBytes(contents));
 }
 
 public sealed class ClusterConfig

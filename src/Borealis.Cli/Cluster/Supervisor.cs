@@ -161,7 +161,7 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
                 Processes = [.. _children.Select(c => Clone(c.Status))],
             };
         }
-        lock (files) ClusterFiles.WriteAtomic(files.StatePath, System.Text.Json.JsonSerializer.Serialize(state, ClusterFiles.Json));
+        lock (files) files.SaveState(state);
     }
 
     private static ProcessStatus Clone(ProcessStatus s) => new()

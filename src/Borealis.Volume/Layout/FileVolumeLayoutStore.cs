@@ -43,38 +43,15 @@ public sealed class FileVolumeLayoutStore : IVolumeLayoutStore
 
     public async ValueTask SaveAsync(VolumeLayout layout, CancellationToken ct)
     {
-        string path = PathOf(layout.VolumeId);
-        string tmp = path + ".tmp";
         byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(layout, Json);
         await _gate.WaitAsync(ct);
         try
         {
-            await using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                await fs.WriteAsync(bytes, ct);
-                await fs.FlushAsync(ct);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, path, overwrite: true);
-            FsyncDirectory(_dir);
+            AtomicFile.Replace(PathOf(layout.VolumeId), bytes);
         }
         finally
         {
             _gate.Release();
-        }
-    }
-
-    private static void FsyncDirectory(string dir)
-    {
-        if (OperatingSystem.IsWindows()) return;
-        try
-        {
-            using var handle = File.OpenHandle(dir, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.None);
-            RandomAccess.FlushToDisk(handle);
-        }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
-        {
-            // Some file systems do not allow opening a directory; the rename is still atomic.
         }
     }
 }
