@@ -50,6 +50,16 @@ public class FakeClusterTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
+    private static async Task Until(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
+            await Task.Delay(10);
+        }
+    }
+
     internal static async Task<ulong> WriteAsync(WriterVolume vol, ulong page, ushort offset, byte value, int len = 8)
     {
         using var mtr = new MiniTransaction();
@@ -160,12 +170,14 @@ public class FakeClusterTests(ITestOutputHelper output)
         await using var old = await WriterVolume.OpenAsync(layout, c.Store, options);
         ulong durable = await WriteAsync(old, 1, 100, 1);           // LSNs 1-2, PG 0
         await old.WaitDurableAsync(durable).AsTask().WaitAsync(Wait);
+        var framesBefore = c.Nodes.Select(n => Volatile.Read(ref n.AppendFrames)).ToArray();
         foreach (var n in c.Nodes) n.DropAppends = true;
         ulong lost = await WriteAsync(old, 17, 100, 2);              // LSNs 3-4, PG 1: reaches nobody
-        await Task.Delay(100);
+        // Wait until every node has seen (and dropped) that append, however slow the machine is.
+        await Until(() => c.Nodes.Select((n, i) => Volatile.Read(ref n.AppendFrames) > framesBefore[i]).All(b => b));
         foreach (var n in c.Nodes) n.DropAppends = false;
         ulong tail = await WriteAsync(old, 1, 100, 3);               // LSNs 5-6, PG 0: on every node, but above a gap
-        await Task.Delay(200);
+        await Until(() => c.Nodes.All(n => n.RecordCount(layout.VolumeId, 0) == 4));
         Assert.Equal(4ul, lost);
         Assert.Equal(6ul, tail);
         Assert.Equal(durable, old.Vdl);
