@@ -14,7 +14,14 @@ public static class PageApply
     /// the checksum is left for whoever stores or sends the page). Returns false, leaving the
     /// page untouched, when the payload is malformed for its type.
     /// </summary>
-    public static bool Apply(Span<byte> page, ReadOnlySpan<byte> record)
+    public static bool Apply(Span<byte> page, ReadOnlySpan<byte> record) => Apply(page, record, RedoRecord.Lsn(record));
+
+    /// <summary>
+    /// Applies a record as if it carried <paramref name="lsn"/>: the writer applies records while it
+    /// builds a mini-transaction, before the volume has stamped them, and re-applies the
+    /// LSN-dependent ones (<see cref="RedoFamilies.IsLsnDependent"/>) with their real LSN.
+    /// </summary>
+    public static bool Apply(Span<byte> page, ReadOnlySpan<byte> record, ulong lsn)
     {
         var payload = RedoRecord.Payload(record);
         switch (RedoRecord.Type(record))
@@ -44,9 +51,20 @@ public static class PageApply
                 break;
             }
             default:
-                return false;
+            {
+                byte t = (byte)RedoRecord.Type(record);
+                bool ok = t switch
+                {
+                    >= RedoFamilies.HeapFirst and <= RedoFamilies.HeapLast => Heap.HeapApply.Apply(page, RedoRecord.Type(record), payload),
+                    >= RedoFamilies.BTreeFirst and <= RedoFamilies.BTreeLast => BTree.BTreeApply.Apply(page, RedoRecord.Type(record), payload),
+                    >= RedoFamilies.XactFirst and <= RedoFamilies.XactLast => Xact.XactApply.Apply(page, RedoRecord.Type(record), payload, lsn),
+                    _ => false,
+                };
+                if (!ok) return false;
+                break;
+            }
         }
-        Page.SetLsn(page, RedoRecord.Lsn(record));
+        Page.SetLsn(page, lsn);
         return true;
     }
 

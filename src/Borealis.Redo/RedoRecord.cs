@@ -138,6 +138,35 @@ public enum RedoType : byte
     WriteBytes = 2,
     /// <summary>Payload = u16 offset, u16 length, u8 value: fills a range.</summary>
     Fill = 3,
+
+    // Engine record families. Each family owns a range and one apply class; a value is never
+    // reused or renumbered (FormatPinTests pin them).
+    //   16..39  heap and overflow (TOAST-like) pages  → Heap/HeapApply.cs
+    //   40..63  B+tree pages                          → BTree/BTreeApply.cs
+    //   64..79  transaction status and xid/meta pages → Xact/XactApply.cs
+    //   80..95  catalog / relation meta pages         → (reserved)
+
+    // -- heap (16..39) --
+
+    // -- btree (40..63) --
+
+    // -- xact (64..79) --
+}
+
+/// <summary>Which family's apply routine owns a record type (see <see cref="RedoType"/>).</summary>
+public static class RedoFamilies
+{
+    public const byte HeapFirst = 16, HeapLast = 39;
+    public const byte BTreeFirst = 40, BTreeLast = 63;
+    public const byte XactFirst = 64, XactLast = 79;
+
+    /// <summary>
+    /// Record types whose effect depends on the record's own LSN (e.g. "xid X committed at this
+    /// LSN"). The writer applies every record as it builds a mini-transaction, before LSNs are
+    /// known, and re-applies these once the volume has stamped them; every other type must
+    /// produce the same bytes whatever its LSN.
+    /// </summary>
+    public static bool IsLsnDependent(RedoType type) => Xact.XactApply.IsLsnDependent(type);
 }
 
 [Flags]

@@ -25,7 +25,7 @@ namespace Borealis.Volume;
 /// reconnects. After that, stragglers catch up by gossip.
 /// </para>
 /// </summary>
-public sealed class WriterVolume : IAsyncDisposable, IThreadPoolWorkItem, INodeLinkOwner
+public sealed class WriterVolume : IRedoVolume, IAsyncDisposable, IThreadPoolWorkItem, INodeLinkOwner
 {
     private readonly Lock _lock = new();
     private readonly IVolumeLayoutStore _store;
@@ -124,6 +124,7 @@ public sealed class WriterVolume : IAsyncDisposable, IThreadPoolWorkItem, INodeL
 
     public ulong VolumeId => _layout.VolumeId;
     public VolumeLayout Layout => Volatile.Read(ref _layout);
+    public ulong PageCount => Volatile.Read(ref _layout).PageCount;
     public uint Epoch => _epoch;
     /// <summary>The VDL this writer recovered to (its epoch's start).</summary>
     public ulong EpochStartLsn => _epochStart;
