@@ -7,7 +7,7 @@ namespace Borealis.Redo.Heap;
 /// <para>
 /// Payload layouts (little-endian; <see cref="HeapRecords"/> writes them):
 /// <code>
-/// HeapInit            u64 owner (meta page)                                         = 8
+/// HeapInit            u64 owner (meta page), u16 dirIndex, u16 dirEntry             = 12
 /// HeapInsert          u16 slot, tuple (HeapTuple header + data)                      = 2 + len
 /// HeapSetXmax         u16 slot, u16 infomask, u32 cmax, u64 xmax, u64 ctid           = 24
 /// HeapUpdateInPage    the 24 bytes of HeapSetXmax (old slot), u16 newSlot, tuple     = 26 + len
@@ -62,11 +62,12 @@ public static class HeapApply
 
     private static bool Init(Span<byte> page, ReadOnlySpan<byte> p)
     {
-        if (p.Length != HeapRecords.InitSize) return false;
+        if (p.Length != HeapRecords.HeapInitSize) return false;
         page[Page.HeaderSize..].Clear();
         page[HeapPage.OffKind] = (byte)PageKind.Heap;
         HeapPage.SetCounts(page, 0, Page.Size);
         BinaryPrimitives.WriteUInt64LittleEndian(page[HeapPage.OffOwner..], BinaryPrimitives.ReadUInt64LittleEndian(p));
+        p.Slice(8, 4).CopyTo(page[HeapPage.OffDirIndex..]);
         return true;
     }
 

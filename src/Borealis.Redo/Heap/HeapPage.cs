@@ -12,10 +12,14 @@ namespace Borealis.Redo.Heap;
 /// 16     1    kind        PageKind.Heap
 /// 17     1    reserved    0
 /// 18     2    slotCount   number of line pointers
-/// 20     2    lower       end of the line-pointer array = 32 + 4 × slotCount
+/// 20     2    lower       end of the line-pointer array = 40 + 4 × slotCount
 /// 22     2    upper       start of the tuple area (tuples occupy [upper, 8192))
 /// 24     8    owner       page number of the heap's meta page (for scrub and tools)
-/// 32     4×n  line pointers, slot i at 32 + 4i:
+/// 32     2    dirIndex    which directory page of the heap lists this page
+/// 34     2    dirEntry    the entry within that directory page (so free-space updates
+///                         find the entry without a search)
+/// 36     4    reserved    0
+/// 40     4×n  line pointers, slot i at 40 + 4i:
 ///               u16 offset, u16 length
 ///               offset 0, length 0: Unused (free for a new insert)
 ///               offset 0, length 1: Dead   (tuple removed; indexes may still point here)
@@ -35,7 +39,9 @@ public static class HeapPage
     public const int OffLower = 20;
     public const int OffUpper = 22;
     public const int OffOwner = 24;
-    public const int HeaderEnd = 32;
+    public const int OffDirIndex = 32;
+    public const int OffDirEntry = 34;
+    public const int HeaderEnd = 40;
     public const int LinePointerSize = 4;
 
     /// <summary>Largest tuple (header + data) that fits on an empty page together with its line pointer.</summary>
@@ -52,6 +58,8 @@ public static class HeapPage
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Upper(ReadOnlySpan<byte> page) => BinaryPrimitives.ReadUInt16LittleEndian(page[OffUpper..]);
     public static ulong Owner(ReadOnlySpan<byte> page) => BinaryPrimitives.ReadUInt64LittleEndian(page[OffOwner..]);
+    public static int DirIndex(ReadOnlySpan<byte> page) => BinaryPrimitives.ReadUInt16LittleEndian(page[OffDirIndex..]);
+    public static int DirEntry(ReadOnlySpan<byte> page) => BinaryPrimitives.ReadUInt16LittleEndian(page[OffDirEntry..]);
 
     /// <summary>Bytes between the line-pointer array and the tuple area.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -109,7 +117,11 @@ public static class HeapPage
 
     /// <summary>True when a tuple of <paramref name="tupleLength"/> bytes fits in <paramref name="slot"/> (as chosen by <see cref="ChooseSlot"/>).</summary>
     public static bool Fits(ReadOnlySpan<byte> page, int slot, int tupleLength)
-        => tupleLength + (slot == SlotCount(page) ? LinePointerSize : 0) <= FreeSpace(page);
+    {
+        int n = SlotCount(page);
+        if (slot == n && n >= MaxSlots) return false;
+        return tupleLength + (slot == n ? LinePointerSize : 0) <= FreeSpace(page);
+    }
 
     internal static void SetSlot(Span<byte> page, int slot, int offset, int length)
     {
@@ -129,7 +141,7 @@ public static class HeapPage
     /// Checks the page header is self-consistent (kind Heap, lower matches slotCount, lower ≤ upper).
     /// Apply checks this before trusting any offset on a page it is about to change.
     /// </summary>
-    internal static bool HeaderValid(ReadOnlySpan<byte> page)
+    public static bool HeaderValid(ReadOnlySpan<byte> page)
     {
         if (!IsHeap(page)) return false;
         int n = SlotCount(page), lower = Lower(page), upper = Upper(page);

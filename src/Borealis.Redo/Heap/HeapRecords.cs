@@ -8,6 +8,7 @@ namespace Borealis.Redo.Heap;
 /// </summary>
 public static class HeapRecords
 {
+    public const int HeapInitSize = 12;
     public const int InitSize = 8;
     public const int SetXmaxSize = 24;
     public const int SetHintsSize = 4;
@@ -21,6 +22,15 @@ public static class HeapRecords
     public static int PruneSize(int slots) => 4 + 2 * slots;
     public static int OverflowWriteSize(int chunkLength) => 8 + chunkLength;
 
+    public static int HeapInit(Span<byte> dest, ulong owner, int dirIndex, int dirEntry)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(dest, owner);
+        BinaryPrimitives.WriteUInt16LittleEndian(dest[8..], (ushort)dirIndex);
+        BinaryPrimitives.WriteUInt16LittleEndian(dest[10..], (ushort)dirEntry);
+        return HeapInitSize;
+    }
+
+    /// <summary>FreeSpaceInit's payload.</summary>
     public static int Init(Span<byte> dest, ulong owner)
     {
         BinaryPrimitives.WriteUInt64LittleEndian(dest, owner);

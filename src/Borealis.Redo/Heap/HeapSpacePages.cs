@@ -34,7 +34,7 @@ public static class HeapMetaPage
     public static ulong DirPage(ReadOnlySpan<byte> page, int i) => BinaryPrimitives.ReadUInt64LittleEndian(page[(OffDirPages + i * 8)..]);
     public static byte Summary(ReadOnlySpan<byte> page, int i) => page[OffSummary + i];
 
-    internal static bool HeaderValid(ReadOnlySpan<byte> page)
+    public static bool HeaderValid(ReadOnlySpan<byte> page)
     {
         if (!IsMeta(page)) return false;
         int n = DirCount(page);
@@ -93,7 +93,7 @@ public static class FreeSpacePage
         return max;
     }
 
-    internal static bool HeaderValid(ReadOnlySpan<byte> page) => IsFreeSpace(page) && Count(page) <= Capacity;
+    public static bool HeaderValid(ReadOnlySpan<byte> page) => IsFreeSpace(page) && Count(page) <= Capacity;
 }
 
 /// <summary>
