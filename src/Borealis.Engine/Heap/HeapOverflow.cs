@@ -44,7 +44,8 @@ internal static class HeapOverflow
         uint crc = Crc32.HashToUInt32(row.Span);
         int total = row.Length;
         int chunks = (total + OverflowPage.MaxChunk - 1) / OverflowPage.MaxChunk;
-        int perMtr = Math.Clamp(pool.FrameCount / 4, 1, 8);
+        // A few pages per MTR; each is pinned until its MTR commits, so stay a small share of the pool.
+        int perMtr = Math.Clamp(pool.FrameCount / 64, 1, 8);
         ulong first = await allocator.AllocateAsync(ct).ConfigureAwait(false);
         ulong cur = first;
         using var mtr = new EngineMtr(pool);

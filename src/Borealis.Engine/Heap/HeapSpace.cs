@@ -128,6 +128,7 @@ internal sealed class HeapSpace(BufferPool pool, PageAllocator allocator, ulong 
     {
         var (_, dirPage) = await ReadMetaAsync(dirIndex, ct).ConfigureAwait(false);
         if (dirPage == 0) ThrowCorrupt($"heap page {dataPage} names directory {dirIndex}, which heap {metaPage} does not have");
+        using var metaPin = await pool.PinAsync(metaPage, PageAccess.Normal, ct).ConfigureAwait(false); // no miss under the dir latch
         using var mtr = new EngineMtr(pool);
         var h = await mtr.GetForWriteAsync(dirPage, ct).ConfigureAwait(false);
         var p = h.Page;
@@ -144,6 +145,7 @@ internal sealed class HeapSpace(BufferPool pool, PageAllocator allocator, ulong 
 
     private async ValueTask RefreshSummaryAsync(int dirIndex, ulong dirPage, CancellationToken ct)
     {
+        using var metaPin = await pool.PinAsync(metaPage, PageAccess.Normal, ct).ConfigureAwait(false);
         using var mtr = new EngineMtr(pool);
         var h = await mtr.GetForWriteAsync(dirPage, ct).ConfigureAwait(false);
         await SetSummaryAsync(mtr, dirIndex, FreeSpacePage.MaxCategory(h.Page), ct).ConfigureAwait(false);
@@ -194,6 +196,9 @@ internal sealed class HeapSpace(BufferPool pool, PageAllocator allocator, ulong 
                 }
                 newDir = await allocator.AllocateAsync(ct).ConfigureAwait(false);
             }
+            // Pin the directory and meta pages first so no latch is held across a page miss.
+            using var dirPin = await pool.PinAsync(lastDir, PageAccess.Normal, ct).ConfigureAwait(false);
+            using var metaPin = await pool.PinAsync(metaPage, PageAccess.Normal, ct).ConfigureAwait(false);
             using var mtr = new EngineMtr(pool);
             var hp = await mtr.CreatePageAsync(newPage, ct).ConfigureAwait(false);
             int dirIndex = newDir == 0 ? n - 1 : n, dirEntry = newDir == 0 ? count : 0;

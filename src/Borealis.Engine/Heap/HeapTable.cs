@@ -305,6 +305,9 @@ public sealed class HeapTable
             {
                 ulong target = (ulong)Volatile.Read(ref _target);
                 if (target == 0 || target == old.Page) target = await FindOrExtendAsync(tupleLen, old.Page, ct).ConfigureAwait(false);
+                // Pin both first so no latch is held across a page miss, then latch in page order.
+                using var pinOld = await _pool.PinAsync(old.Page, PageAccess.Normal, ct).ConfigureAwait(false);
+                using var pinNew = await _pool.PinAsync(target, PageAccess.Normal, ct).ConfigureAwait(false);
                 var first = await mtr.GetForWriteAsync(Math.Min(old.Page, target), ct).ConfigureAwait(false);
                 var second = await mtr.GetForWriteAsync(Math.Max(old.Page, target), ct).ConfigureAwait(false);
                 var (ho, hn) = old.Page < target ? (first, second) : (second, first);
