@@ -26,6 +26,7 @@ internal static class HeapPrune
             var (nDead, nUnused, nChains) = Collect(h.Page, pageNo, ref predicate, slots, chains);
             ulong lsn = 0;
             int free = HeapPage.FreeSpace(h.Page);
+            byte category = 0;
             int d = HeapPage.DirIndex(h.Page), e = HeapPage.DirEntry(h.Page);
             if (nDead + nUnused > 0)
             {
@@ -33,12 +34,13 @@ internal static class HeapPrune
                 HeapRecords.Prune(payload, slots.AsSpan(0, nDead), slots.AsSpan(HeapPage.MaxSlots, nUnused));
                 mtr.Apply();
                 free = HeapPage.FreeSpace(h.Page);
+                category = HeapTable.CategoryOf(h.Page);
             }
             lsn = await mtr.CommitAsync(ct).ConfigureAwait(false);
             table.ReturnMtr(mtr);
             mtr = null;
             if (nDead + nUnused > 0)
-                await table.Space.RecordAsync(d, e, pageNo, FreeSpacePage.Category(free), ct).ConfigureAwait(false);
+                await table.Space.RecordAsync(d, e, pageNo, category, ct).ConfigureAwait(false);
             int freedPages = 0;
             for (int i = 0; i < nChains; i++)
                 freedPages += await table.FreeChainAsync(chains[i], ct).ConfigureAwait(false);

@@ -138,8 +138,23 @@ public sealed class HeapTable
         return p != 0 ? p : await _space.ExtendAsync(ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A page's directory position and the category to record for it. A page whose line-pointer
+    /// array is full (no Unused slot, MaxSlots used) takes no insert whatever its free bytes, so it
+    /// is recorded as category 0 (otherwise the map would offer it forever).
+    /// </summary>
     private static (int Dir, int Entry, byte Category) SpaceOf(ReadOnlySpan<byte> page)
-        => (HeapPage.DirIndex(page), HeapPage.DirEntry(page), FreeSpacePage.Category(HeapPage.FreeSpace(page)));
+    {
+        int n = HeapPage.SlotCount(page);
+        bool slotsFull = n >= HeapPage.MaxSlots && HeapPage.ChooseSlot(page) == n;
+        byte cat = slotsFull ? (byte)0 : FreeSpacePage.Category(HeapPage.FreeSpace(page));
+        return (HeapPage.DirIndex(page), HeapPage.DirEntry(page), cat);
+    }
+
+    internal static byte CategoryOf(ReadOnlySpan<byte> page) => SpaceOf(page).Category;
+
+    /// <summary>A tid that cannot name a page of any heap (outside the volume, or page 0).</summary>
+    private bool OutOfRange(Tid tid) => tid.Page == 0 || tid.Page >= _pool.Volume.PageCount;
 
     // ---------------------------------------------------------------- fetch
 
@@ -151,6 +166,7 @@ public sealed class HeapTable
     /// </summary>
     public ValueTask<FetchResult> FetchAsync(Tid tid, Memory<byte> dest, CancellationToken ct = default)
     {
+        if (OutOfRange(tid)) return new ValueTask<FetchResult>(new FetchResult(FetchStatus.NotFound, default, 0));
         if (_pool.TryPinCached(tid.Page, out var h))
         {
             FetchResult r;
@@ -215,6 +231,7 @@ public sealed class HeapTable
         ulong expectedXmax = AnyXmax, CancellationToken ct = default)
     {
         if ((flags & ~HeapInfomask.XmaxBits) != 0) throw new ArgumentException($"flags {flags} are not xmax flags", nameof(flags));
+        if (OutOfRange(tid)) return new SetXmaxResult(SetXmaxStatus.NotFound, default, default, 0);
         var mtr = RentMtr();
         try
         {
@@ -260,6 +277,7 @@ public sealed class HeapTable
     public async ValueTask<SetXmaxResult> UpdateAsync(Tid old, ulong xid, uint cid, ReadOnlyMemory<byte> newRow,
         ulong expectedXmax = AnyXmax, CancellationToken ct = default)
     {
+        if (OutOfRange(old)) return new SetXmaxResult(SetXmaxStatus.NotFound, default, default, 0);
         var ovf = newRow.Length > OverflowThreshold ? await WriteOverflowAsync(newRow, ct).ConfigureAwait(false) : default;
         int tupleLen = HeapTuple.HeaderSize + (ovf.IsSet ? OverflowPointer.Size : newRow.Length);
         var result = await UpdateCoreAsync(old, xid, cid, newRow, ovf, tupleLen, expectedXmax, ct).ConfigureAwait(false);
