@@ -19,8 +19,9 @@ namespace Borealis.Engine.Heap;
 /// meta page while holding a reachable heap page.
 /// </para>
 /// <para>
-/// Extension is serialized per <see cref="HeapSpace"/> (one per open heap in the process): only an
-/// extension adds directory entries or directory pages.
+/// Only an extension adds directory entries or directory pages. Extensions are serialized per
+/// object, and they read the counts they change under the latches of the change, so two objects
+/// over one heap stay correct.
 /// </para>
 /// </summary>
 internal sealed class HeapSpace(BufferPool pool, PageAllocator allocator, ulong metaPage)
@@ -164,7 +165,8 @@ internal sealed class HeapSpace(BufferPool pool, PageAllocator allocator, ulong 
     /// <summary>
     /// Adds a new, empty data page to the heap: formats it and lists it in the last directory page
     /// (or a new one) in one MTR, committed before the page is used, so no tuple can ever be on a
-    /// page a scan cannot reach. Returns its page number.
+    /// page a scan cannot reach. Returns its page number. Counts are read under the latches that
+    /// the change holds, so even two objects extending the same heap cannot corrupt it (one retries).
     /// </summary>
     public async ValueTask<ulong> ExtendAsync(CancellationToken ct)
     {
@@ -172,60 +174,61 @@ internal sealed class HeapSpace(BufferPool pool, PageAllocator allocator, ulong 
         try
         {
             ulong newPage = await allocator.AllocateAsync(ct).ConfigureAwait(false);
-            var (n, _) = await ReadMetaAsync(0, ct).ConfigureAwait(false);
-            var (_, lastDir) = await ReadMetaAsync(n - 1, ct).ConfigureAwait(false);
-            int count;
-            using (var dh = await pool.PinAsync(lastDir, PageAccess.Normal, ct).ConfigureAwait(false))
-            {
-                dh.LatchShared();
-                try
-                {
-                    if (!FreeSpacePage.HeaderValid(dh.Page)) ThrowCorrupt($"page {lastDir} is not a heap directory page");
-                    count = FreeSpacePage.Count(dh.Page);
-                }
-                finally { dh.UnlatchShared(); }
-            }
-            byte cat = EmptyPageCategory;
             ulong newDir = 0;
-            if (count >= FreeSpacePage.Capacity)
+            byte cat = EmptyPageCategory;
+            while (true)
             {
+                var (n, _) = await ReadMetaAsync(0, ct).ConfigureAwait(false);
+                var (_, lastDir) = await ReadMetaAsync(n - 1, ct).ConfigureAwait(false);
+                // Pin the directory and meta pages first so no latch is held across a page miss.
+                using var dirPin = await pool.PinAsync(lastDir, PageAccess.Normal, ct).ConfigureAwait(false);
+                using var metaPin = await pool.PinAsync(metaPage, PageAccess.Normal, ct).ConfigureAwait(false);
+                using var mtr = new EngineMtr(pool);
+                var d = await mtr.GetForWriteAsync(lastDir, ct).ConfigureAwait(false);
+                if (!FreeSpacePage.HeaderValid(d.Page)) ThrowCorrupt($"page {lastDir} is not a heap directory page");
+                int count = FreeSpacePage.Count(d.Page);
+                if (count < FreeSpacePage.Capacity)
+                {
+                    var hp = await mtr.CreatePageAsync(newPage, ct).ConfigureAwait(false);
+                    HeapRecords.HeapInit(mtr.Add(hp, RedoType.HeapInit, HeapRecords.HeapInitSize), metaPage, n - 1, count);
+                    mtr.Apply();
+                    HeapRecords.FreeSpaceAdd(mtr.Add(d, RedoType.FreeSpaceAdd, HeapRecords.FreeSpaceAddSize), count, cat, newPage);
+                    mtr.Apply();
+                    await SetSummaryAsync(mtr, n - 1, FreeSpacePage.MaxCategory(d.Page), ct).ConfigureAwait(false);
+                    await mtr.CommitAsync(ct).ConfigureAwait(false);
+                    if (newDir != 0) await allocator.FreeAsync(newDir, ct).ConfigureAwait(false);
+                    return newPage;
+                }
+                // The last directory page is full: start a new one.
+                mtr.Release(lastDir);
                 if (n >= HeapMetaPage.MaxDirs)
                 {
                     await allocator.FreeAsync(newPage, ct).ConfigureAwait(false);
+                    if (newDir != 0) await allocator.FreeAsync(newDir, ct).ConfigureAwait(false);
                     throw new HeapLimitException($"heap {metaPage} has reached its size limit of {HeapMetaPage.MaxDirs * FreeSpacePage.Capacity} pages");
                 }
-                newDir = await allocator.AllocateAsync(ct).ConfigureAwait(false);
-            }
-            // Pin the directory and meta pages first so no latch is held across a page miss.
-            using var dirPin = await pool.PinAsync(lastDir, PageAccess.Normal, ct).ConfigureAwait(false);
-            using var metaPin = await pool.PinAsync(metaPage, PageAccess.Normal, ct).ConfigureAwait(false);
-            using var mtr = new EngineMtr(pool);
-            var hp = await mtr.CreatePageAsync(newPage, ct).ConfigureAwait(false);
-            int dirIndex = newDir == 0 ? n - 1 : n, dirEntry = newDir == 0 ? count : 0;
-            HeapRecords.HeapInit(mtr.Add(hp, RedoType.HeapInit, HeapRecords.HeapInitSize), metaPage, dirIndex, dirEntry);
-            mtr.Apply();
-            PageHandle d;
-            if (newDir == 0)
-            {
-                d = await mtr.GetForWriteAsync(lastDir, ct).ConfigureAwait(false);
-            }
-            else
-            {
-                d = await mtr.CreatePageAsync(newDir, ct).ConfigureAwait(false);
-                HeapRecords.Init(mtr.Add(d, RedoType.FreeSpaceInit, HeapRecords.InitSize), metaPage);
-                mtr.Apply();
-            }
-            HeapRecords.FreeSpaceAdd(mtr.Add(d, RedoType.FreeSpaceAdd, HeapRecords.FreeSpaceAddSize), dirEntry, cat, newPage);
-            mtr.Apply();
-            if (newDir != 0)
-            {
+                if (newDir == 0)
+                {
+                    await mtr.CommitAsync(ct).ConfigureAwait(false);
+                    newDir = await allocator.AllocateAsync(ct).ConfigureAwait(false);
+                }
                 var m = await mtr.GetForWriteAsync(metaPage, ct).ConfigureAwait(false);
+                if (HeapMetaPage.DirCount(m.Page) != n) continue; // someone else added a directory page: start over
+                var h = await mtr.CreatePageAsync(newPage, ct).ConfigureAwait(false);
+                HeapRecords.HeapInit(mtr.Add(h, RedoType.HeapInit, HeapRecords.HeapInitSize), metaPage, n, 0);
+                mtr.Apply();
+                var nd = await mtr.CreatePageAsync(newDir, ct).ConfigureAwait(false);
+                HeapRecords.Init(mtr.Add(nd, RedoType.FreeSpaceInit, HeapRecords.InitSize), metaPage);
+                mtr.Apply();
+                HeapRecords.FreeSpaceAdd(mtr.Add(nd, RedoType.FreeSpaceAdd, HeapRecords.FreeSpaceAddSize), 0, cat, newPage);
+                mtr.Apply();
                 HeapRecords.MetaAddDir(mtr.Add(m, RedoType.HeapMetaAddDir, HeapRecords.MetaAddDirSize), n, newDir);
                 mtr.Apply();
+                HeapRecords.MetaSetSummary(mtr.Add(m, RedoType.HeapMetaSetSummary, HeapRecords.MetaSetSummarySize), n, cat);
+                mtr.Apply();
+                await mtr.CommitAsync(ct).ConfigureAwait(false);
+                return newPage;
             }
-            await SetSummaryAsync(mtr, dirIndex, FreeSpacePage.MaxCategory(d.Page), ct).ConfigureAwait(false);
-            await mtr.CommitAsync(ct).ConfigureAwait(false);
-            return newPage;
         }
         finally
         {

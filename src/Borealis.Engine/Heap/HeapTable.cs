@@ -26,8 +26,9 @@ namespace Borealis.Engine.Heap;
 /// heap operations cannot deadlock. Latches are never held across a page miss except the MTR's own.
 /// </para>
 /// <para>
-/// Threading: all methods are safe to call concurrently. Open each heap once per process (the
-/// extension lock and insert target live in this object).
+/// Threading: all methods are safe to call concurrently. Several objects over one heap are safe
+/// too, but one per heap per process is better: the insert target and the extension lock live in
+/// the object, so separate objects spread inserts and may extend the heap at the same time.
 /// </para>
 /// </summary>
 public sealed class HeapTable

@@ -75,4 +75,33 @@ public class HeapConcurrencyTests(ITestOutputHelper output)
         int compared = await HeapTestKit.AssertCachedPagesMatchStorageAsync(vol, pool);
         output.WriteLine($"{expected.Count} versions from {sessions} sessions; {compared} cached pages equal storage's; {pool.Evictions} evictions");
     }
+
+    [Fact]
+    public async Task TwoObjectsOverTheSameHeapExtendItSafelyAcrossADirectoryBoundary()
+    {
+        var (vol, pool, alloc, table) = await HeapTestKit.NewAsync(frames: 64);
+        var other = HeapTable.Open(pool, alloc, table.MetaPage); // e.g. two sessions that each opened the table
+        const int perSession = 1650;
+        var tasks = new[] { table, other }.Select((t, k) => Task.Run(async () =>
+        {
+            var row = new byte[HeapTable.OverflowThreshold];
+            var tids = new List<Tid>();
+            for (int i = 0; i < perSession; i++)
+            {
+                BitConverter.TryWriteBytes(row, k * 1_000_000 + i);
+                tids.Add((await t.InsertAsync((ulong)(k + 1), 0, row)).Tid);
+            }
+            return tids;
+        })).ToArray();
+        var all = (await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromMinutes(2))).SelectMany(x => x).ToList();
+        Assert.Equal(all.Count, all.Distinct().Count());
+        var seen = new HashSet<int>();
+        using (var scan = table.Scan())
+            while (await scan.NextPageAsync())
+                while (scan.TryNext(out var t)) Assert.True(seen.Add(BitConverter.ToInt32(t.Data)));
+        Assert.Equal(2 * perSession, seen.Count);
+        var (dirs, _) = await table.Space.ReadMetaAsync(0, default);
+        Assert.Equal(2, dirs);
+        await HeapTestKit.AssertCachedPagesMatchStorageAsync(vol, pool);
+    }
 }
