@@ -78,8 +78,10 @@ public sealed class HeapTable
 
     /// <summary>
     /// Inserts a new version (xmin = <paramref name="xid"/>, cmin = <paramref name="cid"/>, xmax 0,
-    /// ctid = itself). The row bytes are copied into the redo record before the first await that
-    /// can yield, but the caller must keep <paramref name="row"/> unchanged until the task completes.
+    /// ctid = itself). Rows above <see cref="OverflowThreshold"/> go to an overflow chain first.
+    /// The caller keeps <paramref name="row"/> unchanged until the task completes. (A memory, not a
+    /// span, because the operation may await a page miss or the volume; on a cached page with room
+    /// it completes synchronously and allocates nothing.)
     /// </summary>
     public async ValueTask<InsertResult> InsertAsync(ulong xid, uint cid, ReadOnlyMemory<byte> row, CancellationToken ct = default)
     {

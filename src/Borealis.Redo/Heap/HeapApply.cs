@@ -63,6 +63,7 @@ public static class HeapApply
     private static bool Init(Span<byte> page, ReadOnlySpan<byte> p)
     {
         if (p.Length != HeapRecords.HeapInitSize) return false;
+        if (BinaryPrimitives.ReadUInt16LittleEndian(p[8..]) >= HeapMetaPage.MaxDirs || BinaryPrimitives.ReadUInt16LittleEndian(p[10..]) >= FreeSpacePage.Capacity) return false;
         page[Page.HeaderSize..].Clear();
         page[HeapPage.OffKind] = (byte)PageKind.Heap;
         HeapPage.SetCounts(page, 0, Page.Size);
