@@ -45,10 +45,29 @@ public class HeapConcurrencyTests(ITestOutputHelper output)
                     mine.Add(r.Tid, new ModelVersion(xid, 0, 0, 0, r.Tid, mask, row));
                     continue;
                 }
-                // Update one of this session's own live versions.
                 var live = mine.Where(kv => kv.Value.Xmax == 0).Select(kv => kv.Key).ToList();
                 if (live.Count == 0) continue;
                 var tid = live[rng.Next(live.Count)];
+                if (op < 62)
+                {
+                    // Delete one of this session's versions.
+                    var r = await table.SetXmaxAsync(tid, xid, 2, HeapInfomask.None, default, expectedXmax: 0);
+                    Assert.Equal(SetXmaxStatus.Ok, r.Status);
+                    mine[tid] = mine[tid] with { Xmax = xid, Cmax = 2 };
+                    continue;
+                }
+                if (op < 68)
+                {
+                    // Vacuum a page, removing only this session's non-live versions, while the others keep inserting into it.
+                    ulong page = mine.Keys.ElementAt(rng.Next(mine.Count)).Page;
+                    var decisions = mine.Where(kv => kv.Key.Page == page && kv.Value.Xmax != 0)
+                        .ToDictionary(kv => kv.Key, _ => rng.Next(2) == 0 ? PruneAction.Dead : PruneAction.Unused);
+                    var pr = await table.PruneAsync(page, new HeapTestKit.Decisions(decisions));
+                    Assert.Equal(decisions.Count, pr.Dead + pr.Unused);
+                    foreach (var t in decisions.Keys) mine.Remove(t);
+                    continue;
+                }
+                // Update one of this session's own live versions.
                 var newRow = HeapTestKit.Row(rng, rng.Next(0, 600));
                 var u = await table.UpdateAsync(tid, xid, 1, newRow, expectedXmax: 0);
                 Assert.Equal(SetXmaxStatus.Ok, u.Status);
