@@ -201,21 +201,27 @@ public class HeapTableTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ABrokenChainIsReportedNotReturned()
+    public async Task AChainFreedAndReusedUnderAStaleReaderIsReportedCorruptNotReturned()
     {
-        var (_, pool, alloc, table) = await HeapTestKit.NewAsync(frames: 16);
+        var (_, pool, _, table) = await HeapTestKit.NewAsync(frames: 16);
         var row = new byte[20_000];
         new Random(3).NextBytes(row);
         var ins = await table.InsertAsync(9, 1, row);
-        // Vacuum frees the chain while a stale reader still has the tid; the pages get reused for other data.
-        await table.PruneAsync(ins.Tid.Page, new HeapTestKit.Decisions(new() { [ins.Tid] = PruneAction.Dead }));
-        Assert.Equal(FetchStatus.NotFound, (await table.FetchAsync(ins.Tid, new byte[row.Length])).Status);
-        var other = new byte[20_000];
-        var ins2 = await table.InsertAsync(10, 1, other);
+        // A reader that saw the tuple keeps its overflow pointer...
+        OverflowRef stale = default;
+        using (var scan = table.Scan())
+            while (await scan.NextPageAsync())
+                while (scan.TryNext(out var t))
+                    if (t.Tid == ins.Tid) stale = new OverflowRef(OverflowPointer.FirstPage(t.Data), OverflowPointer.Length(t.Data), OverflowPointer.Crc(t.Data));
+        Assert.True(stale.IsSet);
         var buf = new byte[row.Length];
+        Assert.Equal(FetchStatus.Ok, await HeapOverflow.ReadAsync(pool, stale, buf, default));
+        // ...while vacuum frees the chain and another row reuses its pages.
+        await table.PruneAsync(ins.Tid.Page, new HeapTestKit.Decisions(new() { [ins.Tid] = PruneAction.Dead }));
+        Assert.Equal(FetchStatus.NotFound, (await table.FetchAsync(ins.Tid, buf)).Status);
+        var ins2 = await table.InsertAsync(10, 1, new byte[20_000]);
         Assert.Equal(FetchStatus.Ok, (await table.FetchAsync(ins2.Tid, buf)).Status);
-        _ = pool;
-        _ = alloc;
+        Assert.Equal(FetchStatus.Corrupt, await HeapOverflow.ReadAsync(pool, stale, buf, default));
     }
 
     [Fact]
