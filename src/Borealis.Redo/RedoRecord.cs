@@ -147,6 +147,33 @@ public enum RedoType : byte
     //   80..95  catalog / relation meta pages         → (reserved)
 
     // -- heap (16..39) --
+    // Payload layouts are documented in Heap/HeapApply.cs.
+    /// <summary>Formats a heap data page.</summary>
+    HeapInit = 16,
+    /// <summary>Inserts a tuple at a slot.</summary>
+    HeapInsert = 17,
+    /// <summary>Sets a tuple's xmax, cmax, xmax infomask bits and ctid (delete, update's old version, row lock).</summary>
+    HeapSetXmax = 18,
+    /// <summary>An update whose new version goes on the same page: HeapSetXmax + HeapInsert in one record.</summary>
+    HeapUpdateInPage = 19,
+    /// <summary>Vacuum: marks slots Dead / Unused, then compacts the page deterministically.</summary>
+    HeapPrune = 20,
+    /// <summary>ORs hint bits into a tuple's infomask.</summary>
+    HeapSetHints = 21,
+    /// <summary>Formats an overflow page with its chunk and next pointer.</summary>
+    OverflowWrite = 22,
+    /// <summary>Formats a heap meta page.</summary>
+    HeapMetaInit = 23,
+    /// <summary>Appends a directory page to a heap meta page.</summary>
+    HeapMetaAddDir = 24,
+    /// <summary>Sets the max free-space category of one directory page in the meta page.</summary>
+    HeapMetaSetSummary = 25,
+    /// <summary>Formats a heap directory / free-space page.</summary>
+    FreeSpaceInit = 26,
+    /// <summary>Appends a data page entry to a directory page.</summary>
+    FreeSpaceAdd = 27,
+    /// <summary>Sets the free-space category of one entry of a directory page.</summary>
+    FreeSpaceSet = 28,
 
     // -- btree (40..63) --
 

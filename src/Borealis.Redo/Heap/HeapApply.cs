@@ -1,6 +1,37 @@
+using System.Buffers.Binary;
+
 namespace Borealis.Redo.Heap;
 
-/// <summary>Apply routine of the heap record family (<see cref="RedoFamilies.HeapFirst"/>..<see cref="RedoFamilies.HeapLast"/>).</summary>
+/// <summary>
+/// Apply routine of the heap record family (<see cref="RedoFamilies.HeapFirst"/>..<see cref="RedoFamilies.HeapLast"/>).
+/// <para>
+/// Payload layouts (little-endian; <see cref="HeapRecords"/> writes them):
+/// <code>
+/// HeapInit            u64 owner (meta page), u16 dirIndex, u16 dirEntry             = 12
+/// HeapInsert          u16 slot, tuple (HeapTuple header + data)                      = 2 + len
+/// HeapSetXmax         u16 slot, u16 infomask, u32 cmax, u64 xmax, u64 ctid           = 24
+/// HeapUpdateInPage    the 24 bytes of HeapSetXmax (old slot), u16 newSlot, tuple     = 26 + len
+/// HeapPrune           u16 nDead, u16 nUnused, u16 slot × (nDead + nUnused)           = 4 + 2n
+/// HeapSetHints        u16 slot, u16 bits (HeapInfomask.HintBits only)                = 4
+/// OverflowWrite       u64 next, chunk (1..OverflowPage.MaxChunk bytes)               = 8 + len
+/// HeapMetaInit        (empty)                                                         = 0
+/// HeapMetaAddDir      u32 index (= dirCount), u64 dirPage                             = 12
+/// HeapMetaSetSummary  u32 index, u8 category                                          = 5
+/// FreeSpaceInit       u64 owner (meta page)                                           = 8
+/// FreeSpaceAdd        u16 index (= count), u8 category, u8 0, u64 page               = 12
+/// FreeSpaceSet        u16 index, u8 category                                          = 3
+/// </code>
+/// Semantics: HeapInsert's slot is either the first slot past the end (a new line pointer) or
+/// an Unused one, and the tuple goes just below upper. HeapSetXmax replaces the
+/// <see cref="HeapInfomask.XmaxBits"/> of the infomask with the payload's (which must contain no
+/// other bits) and overwrites xmax, cmax and ctid. HeapPrune first marks the nDead slots Dead
+/// (they must be Normal or Dead) and then the nUnused slots Unused, then compacts (see
+/// <see cref="HeapPage"/>) and zeroes the free gap. The Init records and OverflowWrite format the
+/// whole body (any previous content is dropped). None of them depends on the record's LSN.
+/// </para>
+/// Every routine validates the payload and the page header before touching a byte and returns
+/// false, leaving the page unchanged, on anything malformed.
+/// </summary>
 public static class HeapApply
 {
     /// <summary>
@@ -9,11 +40,251 @@ public static class HeapApply
     /// </summary>
     public static bool Apply(Span<byte> page, RedoType type, ReadOnlySpan<byte> payload)
     {
-        _ = page;
-        _ = payload;
+        if (page.Length != Page.Size) return false;
         return type switch
         {
+            RedoType.HeapInit => Init(page, payload),
+            RedoType.HeapInsert => Insert(page, payload),
+            RedoType.HeapSetXmax => SetXmax(page, payload),
+            RedoType.HeapUpdateInPage => UpdateInPage(page, payload),
+            RedoType.HeapPrune => Prune(page, payload),
+            RedoType.HeapSetHints => SetHints(page, payload),
+            RedoType.OverflowWrite => OverflowWrite(page, payload),
+            RedoType.HeapMetaInit => MetaInit(page, payload),
+            RedoType.HeapMetaAddDir => MetaAddDir(page, payload),
+            RedoType.HeapMetaSetSummary => MetaSetSummary(page, payload),
+            RedoType.FreeSpaceInit => FreeSpaceInit(page, payload),
+            RedoType.FreeSpaceAdd => FreeSpaceAdd(page, payload),
+            RedoType.FreeSpaceSet => FreeSpaceSet(page, payload),
             _ => false,
         };
+    }
+
+    private static bool Init(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (p.Length != HeapRecords.HeapInitSize) return false;
+        if (BinaryPrimitives.ReadUInt16LittleEndian(p[8..]) >= HeapMetaPage.MaxDirs || BinaryPrimitives.ReadUInt16LittleEndian(p[10..]) >= FreeSpacePage.Capacity) return false;
+        page[Page.HeaderSize..].Clear();
+        page[HeapPage.OffKind] = (byte)PageKind.Heap;
+        HeapPage.SetCounts(page, 0, Page.Size);
+        BinaryPrimitives.WriteUInt64LittleEndian(page[HeapPage.OffOwner..], BinaryPrimitives.ReadUInt64LittleEndian(p));
+        p.Slice(8, 4).CopyTo(page[HeapPage.OffDirIndex..]);
+        return true;
+    }
+
+    /// <summary>Checks an insert of <paramref name="tuple"/> at <paramref name="slot"/> could be applied.</summary>
+    private static bool CanInsert(ReadOnlySpan<byte> page, int slot, ReadOnlySpan<byte> tuple)
+    {
+        if (!HeapPage.HeaderValid(page)) return false;
+        if (tuple.Length < HeapTuple.HeaderSize || tuple.Length > HeapPage.MaxTupleSize) return false;
+        var mask = HeapTuple.Infomask(tuple);
+        if ((mask & ~HeapInfomask.All) != 0) return false;
+        if ((mask & HeapInfomask.HasOverflow) != 0 && tuple.Length != HeapTuple.HeaderSize + OverflowPointer.Size) return false;
+        int n = HeapPage.SlotCount(page);
+        if (slot > n) return false;
+        if (slot < n)
+        {
+            if (BinaryPrimitives.ReadUInt32LittleEndian(page[(HeapPage.HeaderEnd + slot * HeapPage.LinePointerSize)..]) != 0) return false;
+        }
+        else if (n + 1 > HeapPage.MaxSlots) return false;
+        return HeapPage.Fits(page, slot, tuple.Length);
+    }
+
+    private static void DoInsert(Span<byte> page, int slot, ReadOnlySpan<byte> tuple)
+    {
+        int n = HeapPage.SlotCount(page);
+        int upper = HeapPage.Upper(page) - tuple.Length;
+        tuple.CopyTo(page[upper..]);
+        HeapPage.SetSlot(page, slot, upper, tuple.Length);
+        HeapPage.SetCounts(page, slot == n ? n + 1 : n, upper);
+    }
+
+    private static bool Insert(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (p.Length < 2) return false;
+        int slot = BinaryPrimitives.ReadUInt16LittleEndian(p);
+        var tuple = p[2..];
+        if (!CanInsert(page, slot, tuple)) return false;
+        DoInsert(page, slot, tuple);
+        return true;
+    }
+
+    /// <summary>The tuple a HeapSetXmax-shaped payload targets, or empty when it cannot apply.</summary>
+    private static Span<byte> XmaxTarget(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (!HeapPage.HeaderValid(page)) return default;
+        var mask = (HeapInfomask)BinaryPrimitives.ReadUInt16LittleEndian(p[2..]);
+        if ((mask & ~HeapInfomask.XmaxBits) != 0) return default;
+        return HeapPage.Tuple(page, BinaryPrimitives.ReadUInt16LittleEndian(p));
+    }
+
+    private static void DoSetXmax(Span<byte> tuple, ReadOnlySpan<byte> p)
+    {
+        var mask = (HeapInfomask)BinaryPrimitives.ReadUInt16LittleEndian(p[2..]);
+        var old = HeapTuple.Infomask(tuple);
+        BinaryPrimitives.WriteUInt16LittleEndian(tuple[HeapTuple.OffInfomask..], (ushort)((old & ~HeapInfomask.XmaxBits) | mask));
+        BinaryPrimitives.WriteUInt32LittleEndian(tuple[HeapTuple.OffCmax..], BinaryPrimitives.ReadUInt32LittleEndian(p[4..]));
+        BinaryPrimitives.WriteUInt64LittleEndian(tuple[HeapTuple.OffXmax..], BinaryPrimitives.ReadUInt64LittleEndian(p[8..]));
+        BinaryPrimitives.WriteUInt64LittleEndian(tuple[HeapTuple.OffCtid..], BinaryPrimitives.ReadUInt64LittleEndian(p[16..]));
+    }
+
+    private static bool SetXmax(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (p.Length != HeapRecords.SetXmaxSize) return false;
+        var t = XmaxTarget(page, p);
+        if (t.IsEmpty) return false;
+        DoSetXmax(t, p);
+        return true;
+    }
+
+    private static bool UpdateInPage(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (p.Length < HeapRecords.SetXmaxSize + 2) return false;
+        var xmaxPart = p[..HeapRecords.SetXmaxSize];
+        int newSlot = BinaryPrimitives.ReadUInt16LittleEndian(p[HeapRecords.SetXmaxSize..]);
+        var tuple = p[(HeapRecords.SetXmaxSize + 2)..];
+        if (XmaxTarget(page, xmaxPart).IsEmpty || !CanInsert(page, newSlot, tuple)) return false;
+        // The insert only writes below upper and at a free slot, so the old tuple does not move.
+        DoInsert(page, newSlot, tuple);
+        DoSetXmax(HeapPage.Tuple(page, BinaryPrimitives.ReadUInt16LittleEndian(xmaxPart)), xmaxPart);
+        return true;
+    }
+
+    private static bool Prune(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (p.Length < 4 || !HeapPage.HeaderValid(page)) return false;
+        int nDead = BinaryPrimitives.ReadUInt16LittleEndian(p), nUnused = BinaryPrimitives.ReadUInt16LittleEndian(p[2..]);
+        if (p.Length != 4 + 2 * (nDead + nUnused)) return false;
+        int n = HeapPage.SlotCount(page);
+        int upper = HeapPage.Upper(page);
+        // Validate: every listed slot exists, Dead targets are not Unused, and every Normal tuple lies inside the tuple area.
+        for (int i = 0; i < nDead + nUnused; i++)
+        {
+            int s = BinaryPrimitives.ReadUInt16LittleEndian(p[(4 + 2 * i)..]);
+            if (s >= n) return false;
+            if (i < nDead && HeapPage.State(page, s) == SlotState.Unused) return false;
+        }
+        int total = 0;
+        for (int s = 0; s < n; s++)
+        {
+            if (HeapPage.State(page, s) != SlotState.Normal) continue;
+            int off = HeapPage.SlotOffset(page, s), len = HeapPage.SlotLength(page, s);
+            if (off < upper || len < HeapTuple.HeaderSize || off + len > Page.Size) return false;
+            total += len; // overlapping tuples (a corrupt page) could otherwise repack below the slot array
+        }
+        if (total > Page.Size - HeapPage.Lower(page)) return false;
+
+        for (int i = 0; i < nDead + nUnused; i++)
+        {
+            int s = BinaryPrimitives.ReadUInt16LittleEndian(p[(4 + 2 * i)..]);
+            HeapPage.SetSlot(page, s, 0, i < nDead ? 1 : 0);
+        }
+        Compact(page, n);
+        return true;
+    }
+
+    /// <summary>Repacks Normal tuples toward the page end in slot order, drops trailing Unused slots, zeroes the gap.</summary>
+    private static void Compact(Span<byte> page, int n)
+    {
+        Span<byte> tmp = stackalloc byte[Page.Size];
+        int upper = Page.Size;
+        for (int s = 0; s < n; s++)
+        {
+            int off = HeapPage.SlotOffset(page, s);
+            if (off == 0) continue;
+            int len = HeapPage.SlotLength(page, s);
+            upper -= len;
+            page.Slice(off, len).CopyTo(tmp[upper..]);
+            HeapPage.SetSlot(page, s, upper, len);
+        }
+        int count = n;
+        while (count > 0 && BinaryPrimitives.ReadUInt32LittleEndian(page[(HeapPage.HeaderEnd + (count - 1) * HeapPage.LinePointerSize)..]) == 0) count--;
+        int lower = HeapPage.HeaderEnd + count * HeapPage.LinePointerSize;
+        tmp[upper..].CopyTo(page[upper..]);
+        page[lower..upper].Clear();
+        HeapPage.SetCounts(page, count, upper);
+    }
+
+    private static bool SetHints(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (p.Length != HeapRecords.SetHintsSize || !HeapPage.HeaderValid(page)) return false;
+        var bits = (HeapInfomask)BinaryPrimitives.ReadUInt16LittleEndian(p[2..]);
+        if ((bits & ~HeapInfomask.HintBits) != 0) return false;
+        var t = HeapPage.Tuple(page, BinaryPrimitives.ReadUInt16LittleEndian(p));
+        if (t.IsEmpty) return false;
+        BinaryPrimitives.WriteUInt16LittleEndian(t[HeapTuple.OffInfomask..], (ushort)(HeapTuple.Infomask(t) | bits));
+        return true;
+    }
+
+    private static bool OverflowWrite(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (p.Length < 9 || p.Length - 8 > OverflowPage.MaxChunk) return false;
+        var chunk = p[8..];
+        page[Page.HeaderSize..].Clear();
+        page[PageKinds.Offset] = (byte)PageKind.Overflow;
+        BinaryPrimitives.WriteUInt16LittleEndian(page[OverflowPage.OffLength..], (ushort)chunk.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(page[OverflowPage.OffNext..], BinaryPrimitives.ReadUInt64LittleEndian(p));
+        chunk.CopyTo(page[OverflowPage.OffChunk..]);
+        return true;
+    }
+
+    private static bool MetaInit(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (p.Length != 0) return false;
+        page[Page.HeaderSize..].Clear();
+        page[PageKinds.Offset] = (byte)PageKind.HeapMeta;
+        page[HeapMetaPage.OffVersion] = HeapMetaPage.Version;
+        return true;
+    }
+
+    private static bool MetaAddDir(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (p.Length != HeapRecords.MetaAddDirSize || !HeapMetaPage.HeaderValid(page)) return false;
+        int index = BinaryPrimitives.ReadInt32LittleEndian(p);
+        int n = HeapMetaPage.DirCount(page);
+        if (index != n || n >= HeapMetaPage.MaxDirs) return false;
+        BinaryPrimitives.WriteUInt64LittleEndian(page[(HeapMetaPage.OffDirPages + n * 8)..], BinaryPrimitives.ReadUInt64LittleEndian(p[4..]));
+        page[HeapMetaPage.OffSummary + n] = 0;
+        BinaryPrimitives.WriteInt32LittleEndian(page[HeapMetaPage.OffDirCount..], n + 1);
+        return true;
+    }
+
+    private static bool MetaSetSummary(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (p.Length != HeapRecords.MetaSetSummarySize || !HeapMetaPage.HeaderValid(page)) return false;
+        int index = BinaryPrimitives.ReadInt32LittleEndian(p);
+        if ((uint)index >= (uint)HeapMetaPage.DirCount(page)) return false;
+        page[HeapMetaPage.OffSummary + index] = p[4];
+        return true;
+    }
+
+    private static bool FreeSpaceInit(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (p.Length != HeapRecords.InitSize) return false;
+        page[Page.HeaderSize..].Clear();
+        page[PageKinds.Offset] = (byte)PageKind.FreeSpace;
+        BinaryPrimitives.WriteUInt64LittleEndian(page[FreeSpacePage.OffOwner..], BinaryPrimitives.ReadUInt64LittleEndian(p));
+        return true;
+    }
+
+    private static bool FreeSpaceAdd(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (p.Length != HeapRecords.FreeSpaceAddSize || !FreeSpacePage.HeaderValid(page)) return false;
+        int index = BinaryPrimitives.ReadUInt16LittleEndian(p);
+        int n = FreeSpacePage.Count(page);
+        ulong pageNo = BinaryPrimitives.ReadUInt64LittleEndian(p[4..]);
+        if (index != n || n >= FreeSpacePage.Capacity || p[3] != 0 || pageNo > HeapTuple.MaxPage) return false;
+        BinaryPrimitives.WriteUInt64LittleEndian(page[(FreeSpacePage.OffEntries + n * 8)..], pageNo | ((ulong)p[2] << 56));
+        BinaryPrimitives.WriteUInt16LittleEndian(page[FreeSpacePage.OffCount..], (ushort)(n + 1));
+        return true;
+    }
+
+    private static bool FreeSpaceSet(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (p.Length != HeapRecords.FreeSpaceSetSize || !FreeSpacePage.HeaderValid(page)) return false;
+        int index = BinaryPrimitives.ReadUInt16LittleEndian(p);
+        if (index >= FreeSpacePage.Count(page)) return false;
+        page[FreeSpacePage.OffEntries + index * 8 + 7] = p[2];
+        return true;
     }
 }
