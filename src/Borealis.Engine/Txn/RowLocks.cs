@@ -38,41 +38,141 @@ public enum TupleLockResult : byte
 /// Chosen over PostgreSQL's multixacts because several sharers then need no extra on-page
 /// structure and no redo at all; the heap still writes xmax for UPDATE/DELETE (readers and
 /// visibility need it), while FOR SHARE/UPDATE need not touch the page. Cost: memory per locked
-/// row while locked. No FIFO fairness among waiters (like PostgreSQL's tuple locks without the
-/// heavyweight queue): a waiter retries when the xid it waited for ends.
+/// row while locked.
+/// <para>
+/// Fairness: the first transaction that finds a row held becomes its claimant (PostgreSQL's
+/// waiter holding the heavyweight tuple lock). A later requester that conflicts with the
+/// claimant's mode waits for the claimant's xid instead of overtaking it, so a deadlock victim
+/// that retries at once cannot grab the row back before the survivor wakes. The claim ends when
+/// the claimant gets the row, sees it updated, rolls back to a savepoint, or ends.
+/// </para>
 /// Thread-safe (one lock, held for a few instructions).
 /// </summary>
 internal sealed class RowLockTable
 {
-    private readonly Dictionary<RowId, List<Holder>> _rows = [];
+    private readonly Dictionary<RowId, Entry> _rows = [];
     private readonly Lock _lock = new();
 
     internal readonly record struct Holder(Transaction Txn, ulong Xid, RowLockMode Mode);
 
+    private sealed class Entry
+    {
+        public readonly List<Holder> Holders = [];
+        public Transaction? Claimant;
+        public ulong ClaimXid;
+        public RowLockMode ClaimMode;
+        public bool IsEmpty => Holders.Count == 0 && Claimant is null;
+    }
+
     public int Count { get { lock (_lock) return _rows.Count; } }
 
-    /// <summary>Takes the lock or returns the xid of a conflicting holder (0 = taken).</summary>
+    /// <summary>
+    /// Takes the lock or returns the xid to wait for (0 = taken): a conflicting holder's, or the
+    /// claimant's when this requester would overtake it. A blocked requester becomes the claimant
+    /// if there is none (recorded in <see cref="Transaction.ClaimedRow"/>).
+    /// </summary>
     public ulong TryAcquire(Transaction tx, ulong xid, RowId row, RowLockMode mode, out bool added)
     {
         added = false;
         lock (_lock)
         {
-            if (!_rows.TryGetValue(row, out var holders)) _rows[row] = holders = [];
-            bool haveAtLeast = false;
-            foreach (var h in holders)
+            if (!_rows.TryGetValue(row, out var e)) _rows[row] = e = new Entry();
+            bool haveAtLeast = false, holdsAny = false;
+            ulong conflict = 0;
+            foreach (var h in e.Holders)
             {
                 if (h.Txn == tx)
                 {
+                    holdsAny = true;
                     if (h.Mode >= mode) haveAtLeast = true;
                     continue;
                 }
-                if (h.Mode == RowLockMode.Exclusive || mode == RowLockMode.Exclusive) return h.Xid;
+                if (conflict == 0 && (h.Mode == RowLockMode.Exclusive || mode == RowLockMode.Exclusive)) conflict = h.Xid;
             }
-            if (haveAtLeast) return 0;
-            holders.Add(new Holder(tx, xid, mode));
+            if (haveAtLeast) { ClearClaimLocked(tx, row, e); return 0; }
+            // Do not overtake a waiting claimant (holders upgrading may: the claimant may be waiting for them).
+            if (conflict == 0 && !holdsAny && e.Claimant is not null && e.Claimant != tx
+                && (e.ClaimMode == RowLockMode.Exclusive || mode == RowLockMode.Exclusive))
+                return e.ClaimXid;
+            if (conflict != 0)
+            {
+                if (e.Claimant is null)
+                {
+                    ReleaseClaimLocked(tx);
+                    e.Claimant = tx;
+                    e.ClaimXid = xid;
+                    e.ClaimMode = mode;
+                    tx.ClaimedRow = row;
+                }
+                return conflict;
+            }
+            ClearClaimLocked(tx, row, e);
+            e.Holders.Add(new Holder(tx, xid, mode));
             added = true;
             return 0;
         }
+    }
+
+    /// <summary>
+    /// The claimant's xid when <paramref name="tx"/> must queue behind it before even looking at
+    /// the tuple's updater (0 = go ahead): PostgreSQL takes the tuple lock before waiting for xmax.
+    /// </summary>
+    public ulong MustQueueBehind(Transaction tx, RowId row, RowLockMode mode)
+    {
+        lock (_lock)
+        {
+            if (!_rows.TryGetValue(row, out var e) || e.Claimant is null || e.Claimant == tx) return 0;
+            if (e.ClaimMode != RowLockMode.Exclusive && mode != RowLockMode.Exclusive) return 0;
+            foreach (var h in e.Holders) if (h.Txn == tx) return 0;
+            return e.ClaimXid;
+        }
+    }
+
+    /// <summary>Makes <paramref name="tx"/> the row's claimant if it has none (it is about to wait for the row's updater).</summary>
+    public void ClaimIfFree(Transaction tx, ulong xid, RowId row, RowLockMode mode)
+    {
+        lock (_lock)
+        {
+            if (!_rows.TryGetValue(row, out var e)) _rows[row] = e = new Entry();
+            if (e.Claimant is not null) return;
+            ReleaseClaimLocked(tx);
+            e.Claimant = tx;
+            e.ClaimXid = xid;
+            e.ClaimMode = mode;
+            tx.ClaimedRow = row;
+        }
+    }
+
+    /// <summary>Ends <paramref name="tx"/>'s claim, if any (it stopped wanting the row: updated, rolled back).</summary>
+    public void ReleaseClaim(Transaction tx)
+    {
+        lock (_lock) ReleaseClaimLocked(tx);
+    }
+
+    /// <summary>Ends <paramref name="tx"/>'s claim if it was made with an xid ≥ <paramref name="fromXid"/> (ROLLBACK TO).</summary>
+    public void ReleaseClaim(Transaction tx, ulong fromXid)
+    {
+        lock (_lock)
+        {
+            if (tx.ClaimedRow is { } row && _rows.TryGetValue(row, out var e) && e.Claimant == tx && e.ClaimXid >= fromXid)
+                ReleaseClaimLocked(tx);
+        }
+    }
+
+    private void ReleaseClaimLocked(Transaction tx)
+    {
+        if (tx.ClaimedRow is not { } row) return;
+        tx.ClaimedRow = null;
+        if (!_rows.TryGetValue(row, out var e)) return;
+        if (e.Claimant == tx) e.Claimant = null;
+        if (e.IsEmpty) _rows.Remove(row);
+    }
+
+    private static void ClearClaimLocked(Transaction tx, RowId row, Entry e)
+    {
+        if (e.Claimant != tx) return;
+        e.Claimant = null;
+        if (tx.ClaimedRow == row) tx.ClaimedRow = null;
     }
 
     /// <summary>Releases the holds <paramref name="tx"/> took on <paramref name="row"/> with xids in <paramref name="fromXid"/>.. (all of them for 0).</summary>
@@ -80,10 +180,11 @@ internal sealed class RowLockTable
     {
         lock (_lock)
         {
-            if (!_rows.TryGetValue(row, out var holders)) return;
+            if (!_rows.TryGetValue(row, out var e)) return;
+            var holders = e.Holders;
             for (int i = holders.Count - 1; i >= 0; i--)
                 if (holders[i].Txn == tx && holders[i].Xid >= fromXid) holders.RemoveAt(i);
-            if (holders.Count == 0) _rows.Remove(row);
+            if (e.IsEmpty) _rows.Remove(row);
         }
     }
 }

@@ -37,6 +37,8 @@ public sealed class Transaction
     internal readonly List<RowId> RowLocks = [];
     internal readonly PredicateSet Reads = new();
     internal readonly PredicateSet Writes = new();
+    /// <summary>Guarded by the row-lock table's lock: the row this transaction is first in line for, if any.</summary>
+    internal RowId? ClaimedRow;
     /// <summary>Guarded by the manager's wait-graph lock: the transaction this one waits for.</summary>
     internal Transaction? WaitingFor;
     private uint _commandId;

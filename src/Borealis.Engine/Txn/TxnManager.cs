@@ -221,14 +221,31 @@ public sealed class TxnManager
         ulong xid = tx.CurrentXid;
         if (xid == 0) throw new InvalidOperationException("the transaction needs an xid before it locks a row (AssignXidAsync)");
         waitXid = 0;
-        if (t.Xmax != Xids.Invalid && (t.Flags & TupleXactFlags.XmaxLockOnly) == 0 && tx.IsOwnLive(t.Xmax)) return TupleLockResult.SelfModified;
+        if (t.Xmax != Xids.Invalid && (t.Flags & TupleXactFlags.XmaxLockOnly) == 0 && tx.IsOwnLive(t.Xmax))
+        {
+            if (tx.ClaimedRow == row) _rowLocks.ReleaseClaim(tx);
+            return TupleLockResult.SelfModified;
+        }
+        // Queue behind an earlier waiter for this row rather than overtake it.
+        ulong claimant = _rowLocks.MustQueueBehind(tx, row, mode);
+        if (claimant != 0) { waitXid = claimant; return TupleLockResult.WouldBlock; }
         // An xmax of ours that was rolled back is no updater; a foreign one is checked.
         if (t.Xmax != Xids.Invalid && (t.Flags & TupleXactFlags.XmaxLockOnly) == 0 && !tx.IsOwn(t.Xmax))
         {
             // Check "in progress" before the status: a transaction leaves the active map only after its status is final.
-            if (_activeXids.ContainsKey(t.Xmax)) { waitXid = t.Xmax; return TupleLockResult.WouldBlock; }
+            if (_activeXids.ContainsKey(t.Xmax))
+            {
+                _rowLocks.ClaimIfFree(tx, xid, row, mode);
+                waitXid = t.Xmax;
+                return TupleLockResult.WouldBlock;
+            }
             if (!_store.TryGetStatus(t.Xmax, out ulong s)) { waitXid = t.Xmax; return TupleLockResult.NeedStatus; }
-            if (Xids.IsCommitted(s)) { waitXid = t.Xmax; return TupleLockResult.Updated; }
+            if (Xids.IsCommitted(s))
+            {
+                if (tx.ClaimedRow == row) _rowLocks.ReleaseClaim(tx);
+                waitXid = t.Xmax;
+                return TupleLockResult.Updated;
+            }
             // Aborted, rolled back or a crashed writer's: no updater.
         }
         ulong holder = _rowLocks.TryAcquire(tx, xid, row, mode, out bool added);
@@ -275,8 +292,14 @@ public sealed class TxnManager
     }
 
     [DoesNotReturn]
-    private static void ThrowDeadlock(Transaction tx, Transaction owner, ulong xid) =>
-        throw new TxnException(SqlStates.DeadlockDetected, $"deadlock detected: {tx} waits for transaction {xid} ({owner}), which waits for it");
+    private static void ThrowDeadlock(Transaction tx, Transaction owner, ulong xid)
+    {
+        // Called under the graph lock: the cycle is stable.
+        var cycle = new System.Text.StringBuilder();
+        for (var t = owner; t is not null && t != tx; t = t.WaitingFor) cycle.Append(" -> ").Append(t.Id);
+        throw new TxnException(SqlStates.DeadlockDetected,
+            $"deadlock detected: transaction {tx.Id} waits for xid {xid}; wait cycle {tx.Id}{cycle} -> {tx.Id}");
+    }
 
     [DoesNotReturn]
     internal static void ThrowSerialization(string message) => throw new TxnException(SqlStates.SerializationFailure, message);
@@ -326,6 +349,7 @@ public sealed class TxnManager
             finally
             {
                 for (int i = mark; i < tx.RowLocks.Count; i++) _rowLocks.Release(tx, tx.RowLocks[i], from);
+                _rowLocks.ReleaseClaim(tx, from);
                 for (int i = 0; i < tx.Xids.Count; i++)
                 {
                     var x = tx.Xids[i];
@@ -435,6 +459,7 @@ public sealed class TxnManager
     {
         tx.State = state;
         foreach (var row in tx.RowLocks) _rowLocks.Release(tx, row, 0);
+        _rowLocks.ReleaseClaim(tx);
         tx.RowLocks.Clear();
         foreach (var x in tx.Xids)
         {
