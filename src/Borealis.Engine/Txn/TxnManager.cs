@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Borealis.Engine.Buffer;
-using Borealis.Engine.Mtr;
 using Borealis.Engine.Space;
 using Borealis.Redo;
 using Borealis.Redo.Xact;
@@ -446,13 +445,8 @@ public sealed class TxnManager
         }
     }
 
-    private async ValueTask<ulong> LogOutcomeAsync(RedoType type, List<ulong> sortedXids, CancellationToken ct)
-    {
-        if (sortedXids.Count == 0) return 0;
-        using var mtr = new EngineMtr(_pool);
-        await _store.LogOutcomeAsync(mtr, type, sortedXids, ct).ConfigureAwait(false);
-        return await mtr.CommitAsync(ct).ConfigureAwait(false);
-    }
+    private ValueTask<ulong> LogOutcomeAsync(RedoType type, List<ulong> sortedXids, CancellationToken ct) =>
+        _store.LogOutcomeAsync(type, sortedXids, ct);
 
     /// <summary>Ends the transaction in memory: row locks released, xids leave the active map (their status is final by now), waiters woken.</summary>
     private void Finish(Transaction tx, TxnState state)

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Borealis.Engine.Buffer;
@@ -193,13 +194,17 @@ public sealed class XactStore
     }
 
     /// <summary>
-    /// Adds to <paramref name="mtr"/> the records that give every xid of <paramref name="sortedXids"/>
-    /// (ascending, distinct) the outcome <paramref name="type"/> (XactCommit or XactAbort): one
-    /// record per status page, pages latched in ascending order.
+    /// Logs the outcome of <paramref name="sortedXids"/> (ascending, distinct) in one MTR — XactCommit
+    /// (each slot gets its record's LSN) or XactAbort (1) — and returns the MTR's consistency point.
+    /// One record per status page, pages latched in ascending order. Writer only. The final
+    /// statuses go into the cache, so lookups of recently finished xids need no page latch.
     /// </summary>
-    public async ValueTask LogOutcomeAsync(EngineMtr mtr, RedoType type, IReadOnlyList<ulong> sortedXids, CancellationToken ct = default)
+    public async ValueTask<ulong> LogOutcomeAsync(RedoType type, IReadOnlyList<ulong> sortedXids, CancellationToken ct = default)
     {
         if (type is not (RedoType.XactCommit or RedoType.XactAbort)) throw new ArgumentOutOfRangeException(nameof(type));
+        if (_alloc is null) throw new InvalidOperationException("a read-only transaction store cannot log outcomes");
+        if (sortedXids.Count == 0) return 0;
+        using var mtr = new EngineMtr(_pool);
         int i = 0;
         while (i < sortedXids.Count)
         {
@@ -210,16 +215,27 @@ public sealed class XactStore
             if (pageNo == 0) throw new InvalidOperationException($"xid {sortedXids[i]} has no status page: it was never handed out");
             var h = await mtr.GetForWriteAsync(pageNo, ct).ConfigureAwait(false);
             var p = mtr.Add(h, type, XactLayout.SlotsPayloadSize(j - i));
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(p, (ushort)(j - i));
+            BinaryPrimitives.WriteUInt16LittleEndian(p, (ushort)(j - i));
             for (int k = i; k < j; k++)
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(p[(2 + 2 * (k - i))..], (ushort)(sortedXids[k] % Slots));
+                BinaryPrimitives.WriteUInt16LittleEndian(p[(2 + 2 * (k - i))..], (ushort)(sortedXids[k] % Slots));
             mtr.Apply();
             i = j;
         }
+        int records = mtr.RecordCount;
+        ulong cpl = await mtr.CommitAsync(ct).ConfigureAwait(false);
+        // Record r of the MTR got LSN cpl - records + 1 + r (dense LSNs within an MTR).
+        ulong lsn = cpl - (ulong)records;
+        ulong lastIndex = ulong.MaxValue;
+        foreach (ulong xid in sortedXids)
+        {
+            if (xid / Slots != lastIndex) { lastIndex = xid / Slots; lsn++; }
+            Remember(xid, type == RedoType.XactCommit ? lsn : XactLayout.StatusAborted);
+        }
+        return cpl;
     }
 
-    /// <summary>Caches a final status the caller just made durable-bound (after its MTR committed).</summary>
-    public void Remember(ulong xid, ulong status)
+    /// <summary>Caches a final status (committed LSN or aborted) that is already on the status page.</summary>
+    internal void Remember(ulong xid, ulong status)
     {
         if (xid >= Xids.FirstNormal && status != 0) Remember(xid / Slots, (int)(xid % Slots), status);
     }

@@ -133,6 +133,34 @@ public class XactStoreTests
         Assert.Equal(Xids.FrozenStatus, await store.GetStatusAsync(Xids.Frozen));
     }
 
+    [Fact]
+    public async Task ACommitSpanningTwoStatusPagesIsOneMtrAndTheWritersCacheMatchesThePages()
+    {
+        var f = await TxnFixture.CreateAsync();
+        var m = f.Txm;
+        Transaction tx;
+        while (true)
+        {
+            tx = m.Begin();
+            ulong x = await m.AssignXidAsync(tx);
+            if (x % XactLayout.SlotsPerPage == XactLayout.SlotsPerPage - 1) break;
+            await m.CommitAsync(tx);
+        }
+        TxnManager.Savepoint(tx);
+        ulong sub = await m.AssignXidAsync(tx);
+        Assert.Equal(tx.TopXid + 1, sub);
+        Assert.NotEqual(tx.TopXid / XactLayout.SlotsPerPage, sub / XactLayout.SlotsPerPage);
+        long before = f.Volume.RecordCount;
+        await m.CommitAsync(tx);
+        Assert.Equal(2, f.Volume.RecordCount - before);
+        Assert.Equal(tx.CommitLsn - 1, await m.Store.GetStatusAsync(tx.TopXid));
+        Assert.Equal(tx.CommitLsn, await m.Store.GetStatusAsync(sub));
+        var reader = await XactStore.OpenReaderAsync(new BufferPool(f.Volume, 8));
+        Assert.Equal(tx.CommitLsn - 1, await reader.GetStatusAsync(tx.TopXid));
+        Assert.Equal(tx.CommitLsn, await reader.GetStatusAsync(sub));
+        foreach (var pageNo in XactPages(f)) AssertSameAsStorage(f, pageNo);
+    }
+
     internal static List<ulong> XactPages(TxnFixture f)
     {
         var result = new List<ulong> { f.Txm.Store.MetaPageNo, f.Txm.Store.DirectoryRootPageNo };
