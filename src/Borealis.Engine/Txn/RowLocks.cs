@@ -40,36 +40,49 @@ public enum TupleLockResult : byte
 /// visibility need it), while FOR SHARE/UPDATE need not touch the page. Cost: memory per locked
 /// row while locked.
 /// <para>
-/// Fairness: the first transaction that finds a row held becomes its claimant (PostgreSQL's
-/// waiter holding the heavyweight tuple lock). A later requester that conflicts with the
-/// claimant's mode waits for the claimant's xid instead of overtaking it, so a deadlock victim
-/// that retries at once cannot grab the row back before the survivor wakes. The claim ends when
-/// the claimant gets the row, sees it updated, rolls back to a savepoint, or ends.
+/// Fairness: the first transaction that finds a row held becomes its claimant — PostgreSQL's
+/// waiter holding the heavyweight tuple lock. A later requester that conflicts with the
+/// claimant's mode waits for the claim (a wait id above every xid, <see cref="FirstClaimId"/>,
+/// awaited like an xid) instead of overtaking it, so a deadlock victim that retries at once
+/// cannot grab the row back before the survivor wakes. The claim ends — and its waiters wake to
+/// queue behind the new holder — when the claimant gets the row, sees it updated, rolls back to
+/// a savepoint, or ends. Waiters behind a claim are not ordered among themselves.
 /// </para>
 /// Thread-safe (one lock, held for a few instructions).
 /// </summary>
 internal sealed class RowLockTable
 {
+    /// <summary>Claim wait ids start here, far above any xid (the directory maps fewer than 2^30).</summary>
+    public const ulong FirstClaimId = 1UL << 63;
+
     private readonly Dictionary<RowId, Entry> _rows = [];
+    private readonly Dictionary<ulong, XidEntry> _claims = [];
     private readonly Lock _lock = new();
+    private ulong _nextClaimId = FirstClaimId;
 
     internal readonly record struct Holder(Transaction Txn, ulong Xid, RowLockMode Mode);
 
     private sealed class Entry
     {
         public readonly List<Holder> Holders = [];
-        public Transaction? Claimant;
+        public XidEntry? Claim;
         public ulong ClaimXid;
         public RowLockMode ClaimMode;
-        public bool IsEmpty => Holders.Count == 0 && Claimant is null;
+        public bool IsEmpty => Holders.Count == 0 && Claim is null;
     }
 
     public int Count { get { lock (_lock) return _rows.Count; } }
 
+    /// <summary>The live claim with wait id <paramref name="claimId"/>, if any (for <see cref="TxnManager.WaitForXidAsync"/>).</summary>
+    public bool TryGetClaim(ulong claimId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out XidEntry? claim)
+    {
+        lock (_lock) return _claims.TryGetValue(claimId, out claim);
+    }
+
     /// <summary>
-    /// Takes the lock or returns the xid to wait for (0 = taken): a conflicting holder's, or the
-    /// claimant's when this requester would overtake it. A blocked requester becomes the claimant
-    /// if there is none (recorded in <see cref="Transaction.ClaimedRow"/>).
+    /// Takes the lock or returns the id to wait for (0 = taken): a conflicting holder's xid, or
+    /// the claim's wait id when this requester would overtake the claimant. A blocked requester
+    /// becomes the claimant if there is none (recorded in <see cref="Transaction.ClaimedRow"/>).
     /// </summary>
     public ulong TryAcquire(Transaction tx, ulong xid, RowId row, RowLockMode mode, out bool added)
     {
@@ -89,24 +102,16 @@ internal sealed class RowLockTable
                 }
                 if (conflict == 0 && (h.Mode == RowLockMode.Exclusive || mode == RowLockMode.Exclusive)) conflict = h.Xid;
             }
-            if (haveAtLeast) { ClearClaimLocked(tx, row, e); return 0; }
+            if (haveAtLeast) { EndClaimIfOwnLocked(tx, row, e); return 0; }
             // Do not overtake a waiting claimant (holders upgrading may: the claimant may be waiting for them).
-            if (conflict == 0 && !holdsAny && e.Claimant is not null && e.Claimant != tx
-                && (e.ClaimMode == RowLockMode.Exclusive || mode == RowLockMode.Exclusive))
-                return e.ClaimXid;
+            ulong queue = QueueBehindLocked(tx, e, mode, holdsAny);
+            if (queue != 0 && conflict == 0) return queue;
             if (conflict != 0)
             {
-                if (e.Claimant is null)
-                {
-                    ReleaseClaimLocked(tx);
-                    e.Claimant = tx;
-                    e.ClaimXid = xid;
-                    e.ClaimMode = mode;
-                    tx.ClaimedRow = row;
-                }
+                if (e.Claim is null) ClaimLocked(tx, xid, row, mode, e);
                 return conflict;
             }
-            ClearClaimLocked(tx, row, e);
+            EndClaimIfOwnLocked(tx, row, e);
             e.Holders.Add(new Holder(tx, xid, mode));
             added = true;
             return 0;
@@ -114,18 +119,26 @@ internal sealed class RowLockTable
     }
 
     /// <summary>
-    /// The claimant's xid when <paramref name="tx"/> must queue behind it before even looking at
-    /// the tuple's updater (0 = go ahead): PostgreSQL takes the tuple lock before waiting for xmax.
+    /// The claim's wait id when <paramref name="tx"/> must queue behind the row's claimant before
+    /// even looking at the tuple's updater (0 = go ahead): PostgreSQL takes the tuple lock before
+    /// waiting for xmax.
     /// </summary>
     public ulong MustQueueBehind(Transaction tx, RowId row, RowLockMode mode)
     {
         lock (_lock)
         {
-            if (!_rows.TryGetValue(row, out var e) || e.Claimant is null || e.Claimant == tx) return 0;
-            if (e.ClaimMode != RowLockMode.Exclusive && mode != RowLockMode.Exclusive) return 0;
-            foreach (var h in e.Holders) if (h.Txn == tx) return 0;
-            return e.ClaimXid;
+            if (!_rows.TryGetValue(row, out var e)) return 0;
+            bool holdsAny = false;
+            foreach (var h in e.Holders) if (h.Txn == tx) { holdsAny = true; break; }
+            return QueueBehindLocked(tx, e, mode, holdsAny);
         }
+    }
+
+    private static ulong QueueBehindLocked(Transaction tx, Entry e, RowLockMode mode, bool holdsAny)
+    {
+        if (holdsAny || e.Claim is null || e.Claim.Owner == tx) return 0;
+        if (e.ClaimMode != RowLockMode.Exclusive && mode != RowLockMode.Exclusive) return 0;
+        return e.Claim.Xid;
     }
 
     /// <summary>Makes <paramref name="tx"/> the row's claimant if it has none (it is about to wait for the row's updater).</summary>
@@ -134,13 +147,19 @@ internal sealed class RowLockTable
         lock (_lock)
         {
             if (!_rows.TryGetValue(row, out var e)) _rows[row] = e = new Entry();
-            if (e.Claimant is not null) return;
-            ReleaseClaimLocked(tx);
-            e.Claimant = tx;
-            e.ClaimXid = xid;
-            e.ClaimMode = mode;
-            tx.ClaimedRow = row;
+            if (e.Claim is null) ClaimLocked(tx, xid, row, mode, e);
         }
+    }
+
+    private void ClaimLocked(Transaction tx, ulong xid, RowId row, RowLockMode mode, Entry e)
+    {
+        ReleaseClaimLocked(tx);
+        var claim = new XidEntry(_nextClaimId++, tx);
+        _claims[claim.Xid] = claim;
+        e.Claim = claim;
+        e.ClaimXid = xid;
+        e.ClaimMode = mode;
+        tx.ClaimedRow = row;
     }
 
     /// <summary>Ends <paramref name="tx"/>'s claim, if any (it stopped wanting the row: updated, rolled back).</summary>
@@ -154,7 +173,7 @@ internal sealed class RowLockTable
     {
         lock (_lock)
         {
-            if (tx.ClaimedRow is { } row && _rows.TryGetValue(row, out var e) && e.Claimant == tx && e.ClaimXid >= fromXid)
+            if (tx.ClaimedRow is { } row && _rows.TryGetValue(row, out var e) && e.Claim?.Owner == tx && e.ClaimXid >= fromXid)
                 ReleaseClaimLocked(tx);
         }
     }
@@ -164,15 +183,23 @@ internal sealed class RowLockTable
         if (tx.ClaimedRow is not { } row) return;
         tx.ClaimedRow = null;
         if (!_rows.TryGetValue(row, out var e)) return;
-        if (e.Claimant == tx) e.Claimant = null;
+        if (e.Claim?.Owner == tx) EndClaimLocked(e);
         if (e.IsEmpty) _rows.Remove(row);
     }
 
-    private static void ClearClaimLocked(Transaction tx, RowId row, Entry e)
+    private void EndClaimIfOwnLocked(Transaction tx, RowId row, Entry e)
     {
-        if (e.Claimant != tx) return;
-        e.Claimant = null;
+        if (e.Claim?.Owner != tx) return;
+        EndClaimLocked(e);
         if (tx.ClaimedRow == row) tx.ClaimedRow = null;
+    }
+
+    private void EndClaimLocked(Entry e)
+    {
+        var claim = e.Claim!;
+        e.Claim = null;
+        _claims.Remove(claim.Xid);
+        claim.Done.TrySetResult(); // continuations run asynchronously, not under this lock
     }
 
     /// <summary>Releases the holds <paramref name="tx"/> took on <paramref name="row"/> with xids in <paramref name="fromXid"/>.. (all of them for 0).</summary>

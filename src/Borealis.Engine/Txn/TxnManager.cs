@@ -255,7 +255,8 @@ public sealed class TxnManager
 
     /// <summary>
     /// The "wait for xid" building block: completes when <paramref name="xid"/> ends (its
-    /// transaction's commit is durable, or it aborted, or its savepoint level was rolled back).
+    /// transaction's commit is durable, or it aborted, or its savepoint level was rolled back),
+    /// or — for a claim wait id from <see cref="TryLockTuple"/> — when that row's claim ends.
     /// Awaits without blocking a thread. Raises 40P01 when waiting would close a cycle of waits
     /// (this transaction is the victim: roll it back), 55P03 when the transaction's lock_timeout
     /// expires. Returns at once for an xid that is not in progress.
@@ -263,7 +264,7 @@ public sealed class TxnManager
     public async ValueTask WaitForXidAsync(Transaction tx, ulong xid, CancellationToken ct = default)
     {
         tx.EnsureActive();
-        if (!_activeXids.TryGetValue(xid, out var e)) return;
+        if (!_activeXids.TryGetValue(xid, out var e) && !(xid >= RowLockTable.FirstClaimId && _rowLocks.TryGetClaim(xid, out e))) return;
         var owner = e.Owner;
         if (owner == tx) throw new InvalidOperationException($"{tx} would wait for its own xid {xid}");
         lock (_graphLock)
@@ -279,6 +280,10 @@ public sealed class TxnManager
             if (tx.LockTimeout != Timeout.InfiniteTimeSpan) task = task.WaitAsync(tx.LockTimeout, ct);
             else if (ct.CanBeCanceled) task = task.WaitAsync(ct);
             await task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw new TxnException(SqlStates.QueryCanceled, "canceling statement due to user request");
         }
         catch (TimeoutException)
         {
