@@ -132,6 +132,50 @@ public class LockTests
     }
 
     [Fact]
+    public async Task ARetryingVictimQueuesBehindTheSurvivorInsteadOfOvertakingIt()
+    {
+        var f = await TxnFixture.CreateAsync();
+        var m = f.Txm;
+        RowId r1 = new(1, 1), r2 = new(1, 2);
+        var t1 = await Locked(m, r1);
+        var t2 = await Locked(m, r2);
+        Assert.Equal(TupleLockResult.WouldBlock, m.TryLockTuple(t1, r2, Fresh, RowLockMode.Exclusive, out ulong w1));
+        Assert.Equal(t2.TopXid, w1);
+        var survivor = m.WaitForXidAsync(t1, w1).AsTask();
+        await Assert.ThrowsAsync<TxnException>(() => LockWaiting(m, t2, r1));
+        await m.RollbackAsync(t2);
+        // The victim retries at once, before the survivor has re-checked: it must queue behind t1's claim.
+        var retry = m.Begin();
+        await m.AssignXidAsync(retry);
+        Assert.Equal(TupleLockResult.WouldBlock, m.TryLockTuple(retry, r2, Fresh, RowLockMode.Exclusive, out ulong claim));
+        Assert.True(claim >= 1UL << 63, $"waits for {claim}, not for t1's claim");
+        var retryWait = m.WaitForXidAsync(retry, claim).AsTask();
+        await survivor.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(TupleLockResult.Locked, m.TryLockTuple(t1, r2, Fresh, RowLockMode.Exclusive, out _));
+        await retryWait.WaitAsync(TimeSpan.FromSeconds(10)); // the claim ended: now it queues behind the holder
+        Assert.Equal(TupleLockResult.WouldBlock, m.TryLockTuple(retry, r2, Fresh, RowLockMode.Exclusive, out ulong holder));
+        Assert.Equal(t1.TopXid, holder);
+        await m.CommitAsync(t1);
+        Assert.Equal(TupleLockResult.Locked, m.TryLockTuple(retry, r2, Fresh, RowLockMode.Exclusive, out _));
+        await m.CommitAsync(retry);
+        Assert.Equal(0, m.LockedRows);
+    }
+
+    [Fact]
+    public async Task ACancelledWaitRaises57014()
+    {
+        var f = await TxnFixture.CreateAsync();
+        var m = f.Txm;
+        var holder = await Locked(m, new RowId(1, 1));
+        var w = m.Begin();
+        using var cts = new CancellationTokenSource(30);
+        var ex = await Assert.ThrowsAsync<TxnException>(async () => await m.WaitForXidAsync(w, holder.TopXid, cts.Token));
+        Assert.Equal("57014", ex.SqlState);
+        await m.CommitAsync(holder);
+        await m.CommitAsync(w);
+    }
+
+    [Fact]
     public async Task DeadlockOfThree()
     {
         var f = await TxnFixture.CreateAsync();
