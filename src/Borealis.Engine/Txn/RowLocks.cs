@@ -14,7 +14,7 @@ public enum RowLockMode : byte
 /// <summary>Outcome of <see cref="TxnManager.TryLockTuple"/>.</summary>
 public enum TupleLockResult : byte
 {
-    /// <summary>The row lock is held (until the transaction ends or its savepoint level is rolled back): go ahead and write xmax.</summary>
+    /// <summary>The row lock is granted: for an exclusive lock write xmax now (under the same latch); a shared one is held until the transaction or its savepoint level ends.</summary>
     Locked = 0,
     /// <summary>Another transaction holds the row: release page latches, await <see cref="TxnManager.WaitForXidAsync"/> on the returned xid, re-read the tuple, retry.</summary>
     WouldBlock = 1,
@@ -32,13 +32,13 @@ public enum TupleLockResult : byte
 }
 
 /// <summary>
-/// The writer's row-lock table. Row locks live only in memory (they die with the writer, as do
-/// the transactions holding them): one entry per locked row with its holders, each tagged with
-/// the xid that took it (a subtransaction's xid, so ROLLBACK TO releases it and wakes waiters).
-/// Chosen over PostgreSQL's multixacts because several sharers then need no extra on-page
-/// structure and no redo at all; the heap still writes xmax for UPDATE/DELETE (readers and
-/// visibility need it), while FOR SHARE/UPDATE need not touch the page. Cost: memory per locked
-/// row while locked.
+/// The writer's table of shared row locks and row claims. An exclusive row lock (UPDATE, DELETE,
+/// FOR UPDATE) is the tuple's xmax, as in PostgreSQL — the heap writes it (lock-only for FOR
+/// UPDATE) under the same exclusive page latch in which <see cref="TxnManager.TryLockTuple"/>
+/// said Locked, so it costs no memory here and ends with its xid. Shared locks (FOR SHARE), which
+/// several transactions can hold at once, live only here instead of in PostgreSQL's multixacts:
+/// no on-page structure and no redo; they die with the writer, as do their transactions. Each
+/// hold is tagged with the xid that took it (a subtransaction's xid, so ROLLBACK TO releases it).
 /// <para>
 /// Fairness: the first transaction that finds a row held becomes its claimant — PostgreSQL's
 /// waiter holding the heavyweight tuple lock. A later requester that conflicts with the
@@ -89,7 +89,11 @@ internal sealed class RowLockTable
         added = false;
         lock (_lock)
         {
-            if (!_rows.TryGetValue(row, out var e)) _rows[row] = e = new Entry();
+            if (!_rows.TryGetValue(row, out var e))
+            {
+                if (mode == RowLockMode.Exclusive) return 0; // nothing shares it, nobody claims it: the xmax will say it is ours
+                _rows[row] = e = new Entry();
+            }
             bool haveAtLeast = false, holdsAny = false;
             ulong conflict = 0;
             foreach (var h in e.Holders)
@@ -112,6 +116,11 @@ internal sealed class RowLockTable
                 return conflict;
             }
             EndClaimIfOwnLocked(tx, row, e);
+            if (mode == RowLockMode.Exclusive)
+            {
+                if (e.IsEmpty) _rows.Remove(row);
+                return 0;
+            }
             e.Holders.Add(new Holder(tx, xid, mode));
             added = true;
             return 0;

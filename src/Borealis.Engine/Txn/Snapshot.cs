@@ -5,7 +5,7 @@ namespace Borealis.Engine.Txn;
 public enum TupleXactFlags : byte
 {
     None = 0,
-    /// <summary>xmax only locked the row (FOR SHARE / FOR UPDATE), it did not delete or update it.</summary>
+    /// <summary>xmax only locked the row (FOR UPDATE: an exclusive row lock), it did not delete or update it.</summary>
     XmaxLockOnly = 1,
     /// <summary>xmin is known committed and visible to every snapshot (frozen by vacuum).</summary>
     XminFrozen = 2,

@@ -209,10 +209,17 @@ public sealed class TxnManager
     /// <summary>
     /// The "try lock tuple" building block, called by the heap with the header of the version it
     /// wants to update, delete or lock (one the statement's snapshot found visible, or the newest
-    /// version found by EvalPlanQual), under the page latch. Never waits: see <see cref="TupleLockResult"/>.
-    /// The transaction must have an xid (<see cref="AssignXidAsync"/>). On Locked the row hold is
-    /// kept until the transaction ends or its savepoint level is rolled back; the heap then writes
-    /// xmax = <see cref="Transaction.CurrentXid"/> for an UPDATE or DELETE.
+    /// version found by EvalPlanQual). Never waits: see <see cref="TupleLockResult"/>. The
+    /// transaction must have an xid (<see cref="AssignXidAsync"/>).
+    /// <para>
+    /// Contract: an exclusive lock is the tuple's xmax. For <see cref="RowLockMode.Exclusive"/> call
+    /// under the page's exclusive latch and, on Locked, write xmax = <see cref="Transaction.CurrentXid"/>
+    /// before releasing it (flag XmaxLockOnly for FOR UPDATE; none for UPDATE/DELETE, with cmax) —
+    /// except that FOR UPDATE leaves a live lock-only xmax of ours as it is (an outer level's lock
+    /// must survive a ROLLBACK TO of the inner one). A
+    /// shared lock is held here (a shared latch suffices) until the transaction ends or its
+    /// savepoint level is rolled back; nothing is written to the page.
+    /// </para>
     /// </summary>
     public TupleLockResult TryLockTuple(Transaction tx, RowId row, in TupleXact t, RowLockMode mode, out ulong waitXid)
     {
@@ -220,16 +227,18 @@ public sealed class TxnManager
         ulong xid = tx.CurrentXid;
         if (xid == 0) throw new InvalidOperationException("the transaction needs an xid before it locks a row (AssignXidAsync)");
         waitXid = 0;
-        if (t.Xmax != Xids.Invalid && (t.Flags & TupleXactFlags.XmaxLockOnly) == 0 && tx.IsOwnLive(t.Xmax))
+        bool lockOnly = (t.Flags & TupleXactFlags.XmaxLockOnly) != 0;
+        if (t.Xmax != Xids.Invalid && tx.IsOwnLive(t.Xmax))
         {
             if (tx.ClaimedRow == row) _rowLocks.ReleaseClaim(tx);
-            return TupleLockResult.SelfModified;
+            // Updated or deleted by us already; or locked FOR UPDATE by us, which covers any mode.
+            return lockOnly ? TupleLockResult.Locked : TupleLockResult.SelfModified;
         }
         // Queue behind an earlier waiter for this row rather than overtake it.
         ulong claimant = _rowLocks.MustQueueBehind(tx, row, mode);
         if (claimant != 0) { waitXid = claimant; return TupleLockResult.WouldBlock; }
-        // An xmax of ours that was rolled back is no updater; a foreign one is checked.
-        if (t.Xmax != Xids.Invalid && (t.Flags & TupleXactFlags.XmaxLockOnly) == 0 && !tx.IsOwn(t.Xmax))
+        // A foreign xmax is an updater or an exclusive locker; one of ours that was rolled back is nothing.
+        if (t.Xmax != Xids.Invalid && !tx.IsOwn(t.Xmax))
         {
             // Check "in progress" before the status: a transaction leaves the active map only after its status is final.
             if (_activeXids.ContainsKey(t.Xmax))
@@ -239,13 +248,13 @@ public sealed class TxnManager
                 return TupleLockResult.WouldBlock;
             }
             if (!_store.TryGetStatus(t.Xmax, out ulong s)) { waitXid = t.Xmax; return TupleLockResult.NeedStatus; }
-            if (Xids.IsCommitted(s))
+            if (Xids.IsCommitted(s) && !lockOnly)
             {
                 if (tx.ClaimedRow == row) _rowLocks.ReleaseClaim(tx);
                 waitXid = t.Xmax;
                 return TupleLockResult.Updated;
             }
-            // Aborted, rolled back or a crashed writer's: no updater.
+            // Aborted, rolled back, a crashed writer's, or a lock whose holder ended: free.
         }
         ulong holder = _rowLocks.TryAcquire(tx, xid, row, mode, out bool added);
         if (holder != 0) { waitXid = holder; return TupleLockResult.WouldBlock; }

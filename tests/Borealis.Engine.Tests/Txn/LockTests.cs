@@ -4,24 +4,43 @@ namespace Borealis.Engine.Tests.Txn;
 
 public class LockTests
 {
-    private static readonly TupleXact Fresh = new(Xids.Frozen, 0, 0, 0);
-
-    private static async Task<Transaction> Locked(TxnManager m, RowId row, RowLockMode mode = RowLockMode.Exclusive, TimeSpan? timeout = null)
+    /// <summary>Row headers as the heap keeps them: an exclusive lock is written into xmax (lock-only) under the latch.</summary>
+    private sealed class Rows(TxnManager m)
     {
-        var tx = m.Begin();
-        if (timeout is { } t) tx.LockTimeout = t;
-        await m.AssignXidAsync(tx);
-        Assert.Equal(TupleLockResult.Locked, m.TryLockTuple(tx, row, Fresh, mode, out _));
+        private readonly Dictionary<RowId, TupleXact> _headers = [];
+        private readonly Lock _latch = new();
+
+        public TxnManager Manager => m;
+
+        public TupleLockResult Try(Transaction tx, RowId row, RowLockMode mode, out ulong wait)
+        {
+            lock (_latch)
+            {
+                var h = _headers.GetValueOrDefault(row, new TupleXact(Xids.Frozen, 0, 0, 0));
+                var r = m.TryLockTuple(tx, row, h, mode, out wait);
+                if (r == TupleLockResult.Locked && mode == RowLockMode.Exclusive && !tx.IsOwnLive(h.Xmax))
+                    _headers[row] = h with { Xmax = tx.CurrentXid, Flags = TupleXactFlags.XmaxLockOnly };
+                return r;
+            }
+        }
+    }
+
+    private static async Task<Transaction> Locked(Rows rows, RowId row, RowLockMode mode = RowLockMode.Exclusive)
+    {
+        var tx = rows.Manager.Begin();
+        await rows.Manager.AssignXidAsync(tx);
+        Assert.Equal(TupleLockResult.Locked, rows.Try(tx, row, mode, out _));
         return tx;
     }
 
     /// <summary>Locks <paramref name="row"/>, waiting as the heap would.</summary>
-    private static async Task LockWaiting(TxnManager m, Transaction tx, RowId row, RowLockMode mode = RowLockMode.Exclusive)
+    private static async Task LockWaiting(Rows rows, Transaction tx, RowId row, RowLockMode mode = RowLockMode.Exclusive)
     {
+        var m = rows.Manager;
         await m.AssignXidAsync(tx);
         while (true)
         {
-            var r = m.TryLockTuple(tx, row, Fresh, mode, out ulong wait);
+            var r = rows.Try(tx, row, mode, out ulong wait);
             if (r == TupleLockResult.Locked) return;
             Assert.Equal(TupleLockResult.WouldBlock, r);
             await m.WaitForXidAsync(tx, wait);
@@ -33,11 +52,12 @@ public class LockTests
     {
         var f = await TxnFixture.CreateAsync();
         var m = f.Txm;
+        var rows = new Rows(m);
         var row = new RowId(1, 1);
-        var s1 = await Locked(m, row, RowLockMode.Share);
-        var s2 = await Locked(m, row, RowLockMode.Share);
+        var s1 = await Locked(rows, row, RowLockMode.Share);
+        var s2 = await Locked(rows, row, RowLockMode.Share);
         var w = m.Begin();
-        var wait = LockWaiting(m, w, row);
+        var wait = LockWaiting(rows, w, row);
         await Task.Delay(20);
         Assert.False(wait.IsCompleted);
         await m.CommitAsync(s1);
@@ -48,10 +68,10 @@ public class LockTests
         // The row is now exclusively held: a new sharer would block.
         var s3 = m.Begin();
         await m.AssignXidAsync(s3);
-        Assert.Equal(TupleLockResult.WouldBlock, m.TryLockTuple(s3, row, Fresh, RowLockMode.Share, out ulong holder));
+        Assert.Equal(TupleLockResult.WouldBlock, rows.Try(s3, row, RowLockMode.Share, out ulong holder));
         Assert.Equal(w.TopXid, holder);
         await m.CommitAsync(w);
-        Assert.Equal(TupleLockResult.Locked, m.TryLockTuple(s3, row, Fresh, RowLockMode.Share, out _));
+        Assert.Equal(TupleLockResult.Locked, rows.Try(s3, row, RowLockMode.Share, out _));
         await m.CommitAsync(s3);
         Assert.Equal(0, m.LockedRows);
     }
@@ -61,6 +81,7 @@ public class LockTests
     {
         var f = await TxnFixture.CreateAsync();
         var m = f.Txm;
+        var rows = new Rows(m);
         var updater = m.Begin();
         ulong u = await m.AssignXidAsync(updater);
         var me = m.Begin(IsolationLevel.RepeatableRead);
@@ -93,19 +114,20 @@ public class LockTests
     {
         var f = await TxnFixture.CreateAsync(options: new TxnOptions { LockTimeout = TimeSpan.FromMilliseconds(60) });
         var m = f.Txm;
+        var rows = new Rows(m);
         var row = new RowId(1, 1);
-        var holder = await Locked(m, row);
+        var holder = await Locked(rows, row);
         var w = m.Begin();
         Assert.Equal(TimeSpan.FromMilliseconds(60), w.LockTimeout);
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var ex = await Assert.ThrowsAsync<TxnException>(() => LockWaiting(m, w, row));
+        var ex = await Assert.ThrowsAsync<TxnException>(() => LockWaiting(rows, w, row));
         Assert.Equal("55P03", ex.SqlState);
         Assert.True(started.ElapsedMilliseconds >= 50, $"timed out after {started.ElapsedMilliseconds} ms");
         await m.RollbackAsync(w);
         // NOWAIT: zero timeout fails at once.
         var nowait = m.Begin();
         nowait.LockTimeout = TimeSpan.Zero;
-        ex = await Assert.ThrowsAsync<TxnException>(() => LockWaiting(m, nowait, row));
+        ex = await Assert.ThrowsAsync<TxnException>(() => LockWaiting(rows, nowait, row));
         Assert.Equal("55P03", ex.SqlState);
         await m.RollbackAsync(nowait);
         await m.CommitAsync(holder);
@@ -116,13 +138,14 @@ public class LockTests
     {
         var f = await TxnFixture.CreateAsync();
         var m = f.Txm;
+        var rows = new Rows(m);
         RowId r1 = new(1, 1), r2 = new(1, 2);
-        var t1 = await Locked(m, r1);
-        var t2 = await Locked(m, r2);
-        var w1 = LockWaiting(m, t1, r2);
+        var t1 = await Locked(rows, r1);
+        var t2 = await Locked(rows, r2);
+        var w1 = LockWaiting(rows, t1, r2);
         await Task.Delay(20);
         Assert.False(w1.IsCompleted);
-        var ex = await Assert.ThrowsAsync<TxnException>(() => LockWaiting(m, t2, r1));
+        var ex = await Assert.ThrowsAsync<TxnException>(() => LockWaiting(rows, t2, r1));
         Assert.Equal("40P01", ex.SqlState);
         Assert.True(ex.IsRetryable);
         Assert.False(w1.IsCompleted);
@@ -136,27 +159,28 @@ public class LockTests
     {
         var f = await TxnFixture.CreateAsync();
         var m = f.Txm;
+        var rows = new Rows(m);
         RowId r1 = new(1, 1), r2 = new(1, 2);
-        var t1 = await Locked(m, r1);
-        var t2 = await Locked(m, r2);
-        Assert.Equal(TupleLockResult.WouldBlock, m.TryLockTuple(t1, r2, Fresh, RowLockMode.Exclusive, out ulong w1));
+        var t1 = await Locked(rows, r1);
+        var t2 = await Locked(rows, r2);
+        Assert.Equal(TupleLockResult.WouldBlock, rows.Try(t1, r2, RowLockMode.Exclusive, out ulong w1));
         Assert.Equal(t2.TopXid, w1);
         var survivor = m.WaitForXidAsync(t1, w1).AsTask();
-        await Assert.ThrowsAsync<TxnException>(() => LockWaiting(m, t2, r1));
+        await Assert.ThrowsAsync<TxnException>(() => LockWaiting(rows, t2, r1));
         await m.RollbackAsync(t2);
         // The victim retries at once, before the survivor has re-checked: it must queue behind t1's claim.
         var retry = m.Begin();
         await m.AssignXidAsync(retry);
-        Assert.Equal(TupleLockResult.WouldBlock, m.TryLockTuple(retry, r2, Fresh, RowLockMode.Exclusive, out ulong claim));
+        Assert.Equal(TupleLockResult.WouldBlock, rows.Try(retry, r2, RowLockMode.Exclusive, out ulong claim));
         Assert.True(claim >= 1UL << 63, $"waits for {claim}, not for t1's claim");
         var retryWait = m.WaitForXidAsync(retry, claim).AsTask();
         await survivor.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(TupleLockResult.Locked, m.TryLockTuple(t1, r2, Fresh, RowLockMode.Exclusive, out _));
+        Assert.Equal(TupleLockResult.Locked, rows.Try(t1, r2, RowLockMode.Exclusive, out _));
         await retryWait.WaitAsync(TimeSpan.FromSeconds(10)); // the claim ended: now it queues behind the holder
-        Assert.Equal(TupleLockResult.WouldBlock, m.TryLockTuple(retry, r2, Fresh, RowLockMode.Exclusive, out ulong holder));
+        Assert.Equal(TupleLockResult.WouldBlock, rows.Try(retry, r2, RowLockMode.Exclusive, out ulong holder));
         Assert.Equal(t1.TopXid, holder);
         await m.CommitAsync(t1);
-        Assert.Equal(TupleLockResult.Locked, m.TryLockTuple(retry, r2, Fresh, RowLockMode.Exclusive, out _));
+        Assert.Equal(TupleLockResult.Locked, rows.Try(retry, r2, RowLockMode.Exclusive, out _));
         await m.CommitAsync(retry);
         Assert.Equal(0, m.LockedRows);
     }
@@ -166,7 +190,8 @@ public class LockTests
     {
         var f = await TxnFixture.CreateAsync();
         var m = f.Txm;
-        var holder = await Locked(m, new RowId(1, 1));
+        var rows = new Rows(m);
+        var holder = await Locked(rows, new RowId(1, 1));
         var w = m.Begin();
         using var cts = new CancellationTokenSource(30);
         var ex = await Assert.ThrowsAsync<TxnException>(async () => await m.WaitForXidAsync(w, holder.TopXid, cts.Token));
@@ -180,14 +205,15 @@ public class LockTests
     {
         var f = await TxnFixture.CreateAsync();
         var m = f.Txm;
+        var rows = new Rows(m);
         RowId r1 = new(1, 1), r2 = new(1, 2), r3 = new(1, 3);
-        var t1 = await Locked(m, r1);
-        var t2 = await Locked(m, r2);
-        var t3 = await Locked(m, r3);
-        var w1 = LockWaiting(m, t1, r2);
-        var w2 = LockWaiting(m, t2, r3);
+        var t1 = await Locked(rows, r1);
+        var t2 = await Locked(rows, r2);
+        var t3 = await Locked(rows, r3);
+        var w1 = LockWaiting(rows, t1, r2);
+        var w2 = LockWaiting(rows, t2, r3);
         await Task.Delay(20);
-        var ex = await Assert.ThrowsAsync<TxnException>(() => LockWaiting(m, t3, r1));
+        var ex = await Assert.ThrowsAsync<TxnException>(() => LockWaiting(rows, t3, r1));
         Assert.Equal("40P01", ex.SqlState);
         Assert.False(w1.IsCompleted || w2.IsCompleted);
         await m.RollbackAsync(t3);
@@ -203,6 +229,7 @@ public class LockTests
     {
         var f = await TxnFixture.CreateAsync();
         var m = f.Txm;
+        var rows = new Rows(m);
         var holder = m.Begin();
         ulong x = await m.AssignXidAsync(holder);
         // 500 waiters started from this one thread: each call returns at once with a pending task.
@@ -227,17 +254,18 @@ public class LockTests
     {
         var f = await TxnFixture.CreateAsync();
         var m = f.Txm;
+        var rows = new Rows(m);
         RowId r1 = new(1, 1), r2 = new(1, 2);
         var t = m.Begin();
-        await LockWaiting(m, t, r1);
+        await LockWaiting(rows, t, r1);
         int d = TxnManager.Savepoint(t);
         ulong sub = await m.AssignXidAsync(t);
         Assert.NotEqual(t.TopXid, sub);
-        await LockWaiting(m, t, r2);
-        await LockWaiting(m, t, r1); // already held by the parent level
+        await LockWaiting(rows, t, r2);
+        await LockWaiting(rows, t, r1); // already held by the parent level
 
         var other = m.Begin();
-        var wait2 = LockWaiting(m, other, r2);
+        var wait2 = LockWaiting(rows, other, r2);
         await Task.Delay(20);
         Assert.False(wait2.IsCompleted);
         await m.RollbackToSavepointAsync(t, d);
@@ -247,7 +275,7 @@ public class LockTests
         // r1 is still the parent's.
         var other2 = m.Begin();
         await m.AssignXidAsync(other2);
-        Assert.Equal(TupleLockResult.WouldBlock, m.TryLockTuple(other2, r1, Fresh, RowLockMode.Share, out ulong h));
+        Assert.Equal(TupleLockResult.WouldBlock, rows.Try(other2, r1, RowLockMode.Share, out ulong h));
         Assert.Equal(t.TopXid, h);
         await m.CommitAsync(t);
         await m.CommitAsync(other);
