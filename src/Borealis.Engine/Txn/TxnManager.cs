@@ -41,8 +41,8 @@ public enum XidState : byte
 /// commits become visible in commit-LSN order (VDL only moves forward, over whole MTRs).
 /// </para>
 /// <para>
-/// Waits: a transaction waits for an xid (a row's updater or row-lock holder) on that xid's
-/// completion, never blocking a thread. Each waiting transaction waits for one transaction at a
+/// Waits: a transaction waits for an xid (a row's updater or exclusive locker, a sharer) or for
+/// a row's claim (<see cref="RowLockTable"/>) on its completion, never blocking a thread. Each waiting transaction waits for one transaction at a
 /// time, so the wait-for graph has one out-edge per node; adding an edge first walks the chain
 /// from the awaited transaction and, if it comes back to the waiter, the waiter — the one that
 /// closes the cycle — fails with 40P01 instead of waiting. The caller then rolls back.
