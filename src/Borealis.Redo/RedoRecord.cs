@@ -177,7 +177,21 @@ public enum RedoType : byte
 
     // -- btree (40..63) --
 
-    // -- xact (64..79) --
+    // -- xact (64..79) --  layouts and payloads: Xact/XactLayout.cs
+
+    /// <summary>Formats an xact page. Payload = u8 XactPageRole, u64 base (see XactLayout); 9 bytes.</summary>
+    XactFormat = 64,
+    /// <summary>
+    /// Commit: payload = u16 n (1..XactLayout.SlotsPerPage), n × u16 slot; every slot of the XactStatus page
+    /// gets the record's own LSN. LSN-dependent (the only such type).
+    /// </summary>
+    XactCommit = 65,
+    /// <summary>Abort: payload as <see cref="XactCommit"/>; every slot gets XactLayout.StatusAborted (1).</summary>
+    XactAbort = 66,
+    /// <summary>Xid ceiling: payload = u64; the counter page's ceiling becomes max(ceiling, payload).</summary>
+    XactCeiling = 67,
+    /// <summary>Directory entry: payload = u16 index, u64 pageNo; sets one entry of a directory page.</summary>
+    XactDirSet = 68,
 }
 
 /// <summary>Which family's apply routine owns a record type (see <see cref="RedoType"/>).</summary>
