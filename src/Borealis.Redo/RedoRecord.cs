@@ -148,7 +148,17 @@ public enum RedoType : byte
 
     // -- heap (16..39) --
 
-    // -- btree (40..63) --
+    // -- btree (40..63) --  payload layouts: BTree/BTreeApply.cs
+    /// <summary>Formats a B+tree node (leaf or inner) with its level, right-link, high key and entries.</summary>
+    BtInitNode = 40,
+    /// <summary>Inserts one entry at a slot of a B+tree node.</summary>
+    BtInsert = 41,
+    /// <summary>Removes the entry at a slot of a B+tree node.</summary>
+    BtDelete = 42,
+    /// <summary>Keeps the first entries of a node and sets its right-link and high key (the left half of a split).</summary>
+    BtTruncate = 43,
+    /// <summary>Formats or updates a B+tree meta page (root page and root level).</summary>
+    BtSetMeta = 44,
 
     // -- xact (64..79) --
 }
