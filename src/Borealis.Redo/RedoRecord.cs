@@ -159,6 +159,8 @@ public enum RedoType : byte
     BtTruncate = 43,
     /// <summary>Formats or updates a B+tree meta page (root page and root level).</summary>
     BtSetMeta = 44,
+    /// <summary>Marks an empty leaf dead: unlinked from its parent and left sibling, kept only for readers holding stale links.</summary>
+    BtMarkDead = 45,
 
     // -- xact (64..79) --
 }

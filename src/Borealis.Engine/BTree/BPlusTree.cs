@@ -121,6 +121,7 @@ public sealed partial class BPlusTree
                 var page = h.Page;
                 CheckNode(page, pageNo);
                 if (BTreeNode.IsBeyondHighKey(page, key)) { pageNo = BTreeNode.RightLink(page); continue; }
+                if (BTreeNode.IsDead(page)) { pageNo = _root.Page; continue; } // reached by a stale link: start again
                 if (!BTreeNode.IsLeaf(page)) { pageNo = BTreeNode.Child(page, ChildIndex(page, key, SearchMode.Normal)); continue; }
                 int i = BTreeNode.LowerBound(page, key, out bool exact);
                 if (!exact) return LookupStatus.NotFound;
@@ -165,6 +166,13 @@ public sealed partial class BPlusTree
                 h = await _pool.PinAsync(next, PageAccess.Normal, ct).ConfigureAwait(false);
                 continue;
             }
+            if (BTreeNode.IsDead(page))
+            {
+                h.UnlatchShared();
+                h.Dispose();
+                h = await DescendAsync(key, SearchMode.Normal, 0, null, ct).ConfigureAwait(false);
+                continue;
+            }
             try
             {
                 int i = BTreeNode.LowerBound(page, key.Span, out bool exact);
@@ -198,14 +206,15 @@ public sealed partial class BPlusTree
         while (true)
         {
             ulong next;
-            bool stop = false;
+            bool stop = false, again = false;
             h.LatchShared();
             try
             {
                 var page = h.Page;
                 CheckNode(page, h.PageNo);
                 next = BTreeNode.RightLink(page);
-                if (!first || !BTreeNode.IsBeyondHighKey(page, prefix.Span))
+                if (first && !BTreeNode.IsBeyondHighKey(page, prefix.Span) && BTreeNode.IsDead(page)) again = true;
+                else if (!first || !BTreeNode.IsBeyondHighKey(page, prefix.Span))
                 {
                     int count = BTreeNode.Count(page);
                     for (int i = first ? BTreeNode.LowerBound(page, prefix.Span, out _) : 0; i < count && !stop; i++)
@@ -222,6 +231,11 @@ public sealed partial class BPlusTree
             {
                 h.UnlatchShared();
                 h.Dispose();
+            }
+            if (again)
+            {
+                h = await DescendAsync(prefix, SearchMode.Normal, 0, null, ct).ConfigureAwait(false);
+                continue;
             }
             if (stop || next == 0) return visitor;
             h = await _pool.PinAsync(next, PageAccess.Normal, ct).ConfigureAwait(false);

@@ -75,6 +75,7 @@ public sealed partial class BPlusTree
                 if (step is Step.Done or Step.Exists)
                 {
                     await op.Mtr!.CommitAsync(ct).ConfigureAwait(false);
+                    if (op.EmptiedLeaf) await TryUnlinkEmptyLeafAsync(op, key, ct).ConfigureAwait(false);
                     return step == Step.Done;
                 }
                 await RecoverAsync(op, step, ct).ConfigureAwait(false);
@@ -123,6 +124,8 @@ public sealed partial class BPlusTree
         public int NeedSpares;
         public ulong NewRoot;
         public int NewRootLevel;
+        /// <summary>A delete emptied its leaf: try to unlink it afterwards.</summary>
+        public bool EmptiedLeaf;
 
         public int RootLevel => (int)Path[MaxLevels];
         public byte[] Sep(int level) => Seps[level] ??= new byte[MaxKeyLength];
@@ -139,6 +142,7 @@ public sealed partial class BPlusTree
     {
         if (!_ops.TryTake(out var op)) op = new WriteOp();
         op.NewRootLevel = 0;
+        op.EmptiedLeaf = false;
         return op;
     }
 
@@ -231,26 +235,37 @@ public sealed partial class BPlusTree
         return true;
     }
 
-    /// <summary>Moves right along a level, one exclusive latch at a time, until the node covers <paramref name="key"/>.</summary>
-    private bool MoveRightLatched(WriteOp op, ref PageHandle node, ReadOnlySpan<byte> key)
+    /// <summary>
+    /// Moves right along a level, one exclusive latch at a time, until the node covers <paramref name="key"/>.
+    /// Returns <see cref="Step.Done"/> when there, <see cref="Step.Restart"/> on a dead leaf (we came by a stale link).
+    /// </summary>
+    private Step MoveRightLatched(WriteOp op, ref PageHandle node, ReadOnlySpan<byte> key)
     {
         while (true)
         {
             CheckNode(node.Page, node.PageNo);
-            if (!MustMoveRight(node.Page, key, SearchMode.Normal)) return true;
+            if (!MustMoveRight(node.Page, key, SearchMode.Normal)) return BTreeNode.IsDead(node.Page) ? Step.Restart : Step.Done;
             ulong next = BTreeNode.RightLink(node.Page);
             op.Mtr!.Release(node.PageNo);
-            if (!TryLatch(op, next, out node)) return false;
+            if (!TryLatch(op, next, out node)) return Step.NeedPage;
         }
+    }
+
+    private Step LatchLeaf(WriteOp op, ReadOnlySpan<byte> key, out PageHandle leaf)
+    {
+        if (!TryLatch(op, op.Path[0], out leaf)) return Step.NeedPage;
+        return MoveRightLatched(op, ref leaf, key);
     }
 
     private Step DeleteLatched(WriteOp op, ReadOnlySpan<byte> key)
     {
-        if (!TryLatch(op, op.Path[0], out var leaf) || !MoveRightLatched(op, ref leaf, key)) return Step.NeedPage;
+        var s = LatchLeaf(op, key, out var leaf);
+        if (s != Step.Done) return s;
         int pos = BTreeNode.LowerBound(leaf.Page, key, out bool exact);
         if (!exact) return Step.Exists;
         BTreeApply.WriteDelete(op.Mtr!.Add(leaf, RedoType.BtDelete, 2), pos);
         op.Mtr.Apply();
+        op.EmptiedLeaf = BTreeNode.Count(leaf.Page) == 0 && op.RootLevel > 0;
         return Step.Done;
     }
 
@@ -263,7 +278,8 @@ public sealed partial class BPlusTree
     private Step InsertLatched(WriteOp op, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         var mtr = op.Mtr!;
-        if (!TryLatch(op, op.Path[0], out var node) || !MoveRightLatched(op, ref node, key)) return Step.NeedPage;
+        var ls = LatchLeaf(op, key, out var node);
+        if (ls != Step.Done) return ls;
         int pos = BTreeNode.LowerBound(node.Page, key, out bool exact);
         if (exact) return Step.Exists;
 
@@ -301,7 +317,9 @@ public sealed partial class BPlusTree
                 top = level;
                 break;
             }
-            if (!TryLatch(op, op.Path[level + 1], out var parent) || !MoveRightLatched(op, ref parent, sep)) return Step.NeedPage;
+            if (!TryLatch(op, op.Path[level + 1], out var parent)) return Step.NeedPage;
+            var ps = MoveRightLatched(op, ref parent, sep);
+            if (ps != Step.Done) return ps;
             if (BTreeNode.Level(parent.Page) != level + 1) ThrowCorrupt(parent.PageNo, "is not at the level its child expects");
             pos = BTreeNode.LowerBound(parent.Page, sep, out exact);
             if (exact) ThrowCorrupt(parent.PageNo, "already holds the separator of a child being split");

@@ -223,6 +223,7 @@ public sealed class BTreeCursor
         while (true)
         {
             ulong next = 0;
+            bool again = false;
             h.LatchShared();
             try
             {
@@ -234,12 +235,20 @@ public sealed class BTreeCursor
                     if (_dir == ScanDirection.Backward) _low.Set(BTreeNode.HighKey(page));
                     next = BTreeNode.RightLink(page);
                 }
+                // A dead leaf reached by a stale link while positioning: its range now belongs to its
+                // left sibling, so position again from the root. (Stepping right onto one is fine: it is empty.)
+                else if (checkRight && BTreeNode.IsDead(page)) again = true;
                 else page.CopyTo(_page);
             }
             finally
             {
                 h.UnlatchShared();
                 h.Dispose();
+            }
+            if (again)
+            {
+                h = await _tree.DescendAsync(key, mode, 0, null, ct, _dir == ScanDirection.Backward ? _low : null).ConfigureAwait(false);
+                continue;
             }
             if (next == 0) break;
             h = await pool.PinAsync(next, PageAccess.Normal, ct).ConfigureAwait(false);

@@ -276,7 +276,7 @@ public ref struct KeyDecoder(ReadOnlySpan<byte> source)
     /// Reads text (UTF-8) or bytea into <paramref name="destination"/>; <paramref name="length"/> is
     /// the value's length. Throws when the destination is too small (size it with the key length).
     /// </summary>
-    public bool ReadBytes(in KeyColumn column, Span<byte> destination, out int length)
+    public bool ReadBytes(in KeyColumn column, scoped Span<byte> destination, out int length)
     {
         length = 0;
         if (!Tag(column)) return false;

@@ -28,6 +28,8 @@ namespace Borealis.Redo.BTree;
 /// BtSetMeta (44)   formats or updates a meta page (a page of another kind is cleared first)
 ///   0  8  root        page number of the root node
 ///   8  1  rootLevel
+/// BtMarkDead (45)  sets the dead flag of an empty leaf
+///   (no payload)
 /// </code>
 /// Inner node values are exactly 8 bytes (a child page number). When an insert does not find
 /// enough contiguous free space but the node has enough dead bytes, the apply compacts the node
@@ -57,6 +59,7 @@ public static class BTreeApply
             RedoType.BtDelete => ApplyDelete(page, payload),
             RedoType.BtTruncate => ApplyTruncate(page, payload),
             RedoType.BtSetMeta => ApplySetMeta(page, payload),
+            RedoType.BtMarkDead => ApplyMarkDead(page, payload),
             _ => false,
         };
     }
@@ -114,7 +117,7 @@ public static class BTreeApply
 
     private static bool ApplyInsert(Span<byte> page, ReadOnlySpan<byte> p)
     {
-        if (p.Length < InsertHeader || !BTreeNode.IsWellFormed(page)) return false;
+        if (p.Length < InsertHeader || !BTreeNode.IsWellFormed(page) || BTreeNode.IsDead(page)) return false;
         int slot = BinaryPrimitives.ReadUInt16LittleEndian(p);
         int kl = BinaryPrimitives.ReadUInt16LittleEndian(p[2..]);
         int vl = BinaryPrimitives.ReadUInt16LittleEndian(p[4..]);
@@ -167,7 +170,7 @@ public static class BTreeApply
 
     private static bool ApplyTruncate(Span<byte> page, ReadOnlySpan<byte> p)
     {
-        if (p.Length < TruncateHeader || !BTreeNode.IsWellFormed(page)) return false;
+        if (p.Length < TruncateHeader || !BTreeNode.IsWellFormed(page) || BTreeNode.IsDead(page)) return false;
         int keep = BinaryPrimitives.ReadUInt16LittleEndian(p);
         ulong rightLink = BinaryPrimitives.ReadUInt64LittleEndian(p[2..]);
         int hkLen = BinaryPrimitives.ReadUInt16LittleEndian(p[10..]);
@@ -182,6 +185,13 @@ public static class BTreeApply
         if (need > BTreeNode.Capacity) return false;
         Rebuild(page, keep, hasHigh, highKey);
         BinaryPrimitives.WriteUInt64LittleEndian(page[BTreeNode.OffRightLink..], rightLink);
+        return true;
+    }
+
+    private static bool ApplyMarkDead(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        if (p.Length != 0 || !BTreeNode.IsWellFormed(page) || !BTreeNode.IsLeaf(page) || BTreeNode.Count(page) != 0) return false;
+        page[BTreeNode.OffFlags] |= BTreeNode.FlagDead;
         return true;
     }
 

@@ -17,7 +17,8 @@ namespace Borealis.Redo.BTree;
 /// 22     2    garbage     bytes of dead cells inside [dataStart, PageSize)
 /// 24     8    rightLink   page number of the right sibling, 0 = rightmost at its level
 /// 32     2    highKeyOff  offset of the high key's cell, 0 = no high key (+∞, rightmost)
-/// 34     6    reserved    0
+/// 34     1    flags       bit 0: dead (an emptied leaf unlinked from the tree; see BtMarkDead)
+/// 35     5    reserved    0
 /// 40     2×n  slots       u16 cell offsets, in key order
 ///  …          free space
 /// dataStart…  cells       u16 keyLen, u16 valueLen, key bytes, value bytes
@@ -37,6 +38,8 @@ public static class BTreeNode
     public const int OffGarbage = 22;
     public const int OffRightLink = 24;
     public const int OffHighKey = 32;
+    public const int OffFlags = 34;
+    public const byte FlagDead = 1;
     public const int OffSlots = 40;
     public const int SlotSize = 2;
     public const int CellHeader = 4;
@@ -55,6 +58,12 @@ public static class BTreeNode
     public static ulong RightLink(ReadOnlySpan<byte> page) => BinaryPrimitives.ReadUInt64LittleEndian(page[OffRightLink..]);
     public static int HighKeyOffset(ReadOnlySpan<byte> page) => BinaryPrimitives.ReadUInt16LittleEndian(page[OffHighKey..]);
     public static bool HasHighKey(ReadOnlySpan<byte> page) => HighKeyOffset(page) != 0;
+    /// <summary>
+    /// A dead leaf was emptied and unlinked: no parent or sibling points to it any more, but a
+    /// reader that read an old link may still arrive. It stays empty with its right-link and high
+    /// key, so such a reader can move right or start again from the root; it is never reused.
+    /// </summary>
+    public static bool IsDead(ReadOnlySpan<byte> page) => (page[OffFlags] & FlagDead) != 0;
 
     /// <summary>The high key; empty when the node has none (check <see cref="HasHighKey"/>).</summary>
     public static ReadOnlySpan<byte> HighKey(ReadOnlySpan<byte> page)

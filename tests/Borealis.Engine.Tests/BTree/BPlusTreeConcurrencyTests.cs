@@ -34,7 +34,7 @@ public class BPlusTreeConcurrencyTests(ITestOutputHelper output)
         var rnd = new Random(seed);
         // Stable keys (owner 0) exist for the whole test: every scan must return all of those in its range.
         var stable = new SortedDictionary<byte[], byte[]>(ByteComparer.Instance);
-        for (int i = 0; i < 2000; i++)
+        for (int i = 0; i < 300; i++)
         {
             var k = OwnedKey(rnd, 0);
             if (stable.TryAdd(k, [0])) await tree.InsertAsync(k, new byte[] { 0 });
@@ -73,6 +73,13 @@ public class BPlusTreeConcurrencyTests(ITestOutputHelper output)
                         int len = await tree.TryGetAsync(k, buf);
                         Assert.True(model[k].AsSpan().SequenceEqual(buf.AsSpan(0, len)), "a writer's own key reads back its value");
                     }
+                }
+                // Then shrink: delete all (even writers) or most (odd) keys; emptied leaves get unlinked while readers scan.
+                var victims = model.Keys.Where(_ => w % 2 == 0 || wr.Next(10) > 0).ToList();
+                foreach (var k in victims)
+                {
+                    Assert.True(await tree.DeleteAsync(k));
+                    model.Remove(k);
                 }
             }
             finally { Interlocked.Increment(ref writersDone); }
@@ -116,7 +123,7 @@ public class BPlusTreeConcurrencyTests(ITestOutputHelper output)
         })).ToArray();
         await Task.WhenAll(writerTasks).WaitAsync(TimeSpan.FromMinutes(3));
         int[] scanCounts = await Task.WhenAll(readerTasks).WaitAsync(TimeSpan.FromMinutes(3));
-        output.WriteLine($"scans per reader: {string.Join(", ", scanCounts)}; height {tree.Height}; evictions {pool.Evictions}");
+        output.WriteLine($"scans per reader: {string.Join(", ", scanCounts)}; height {tree.Height}; evictions {pool.Evictions}; {tree.UnlinkedLeaves} leaves unlinked");
 
         var all = new SortedDictionary<byte[], byte[]>(stable, ByteComparer.Instance);
         foreach (var m in models)
@@ -126,6 +133,7 @@ public class BPlusTreeConcurrencyTests(ITestOutputHelper output)
         int compared = AssertCacheMatchesStorage(vol, pool, await HighWaterAsync(pool));
         output.WriteLine($"{all.Count} keys; {compared} cached pages equal storage's");
         Assert.True(tree.Height >= 3);
+        Assert.True(tree.UnlinkedLeaves > 0, "the shrink phase should unlink emptied leaves");
     }
 
     [Fact]

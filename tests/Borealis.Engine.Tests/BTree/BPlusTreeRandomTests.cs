@@ -112,7 +112,8 @@ public class BPlusTreeRandomTests(ITestOutputHelper output)
             if (i % 2500 == 2499) await FullCheckAsync(seed, vol, pool, tree, model);
         }
         await FullCheckAsync(seed, vol, pool, tree, model);
-        output.WriteLine($"final: {model.Count} keys, height {tree.Height} (max {maxHeight}), pool misses {pool.Misses}, evictions {pool.Evictions}");
+        output.WriteLine($"final: {model.Count} keys, height {tree.Height} (max {maxHeight}), {tree.UnlinkedLeaves} emptied leaves unlinked, pool misses {pool.Misses}, evictions {pool.Evictions}");
+        Assert.True(tree.UnlinkedLeaves > 0, "the delete phases should empty and unlink leaves");
         Assert.True(maxHeight >= 3, $"the workload should build a tree of at least 3 levels (got {maxHeight})");
         if (frames < 64) Assert.True(pool.Evictions > 0, "a small pool should have evicted pages");
 

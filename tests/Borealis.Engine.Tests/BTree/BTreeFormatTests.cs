@@ -16,6 +16,7 @@ public class BTreeFormatTests(ITestOutputHelper output)
         Assert.Equal((byte)42, (byte)RedoType.BtDelete);
         Assert.Equal((byte)43, (byte)RedoType.BtTruncate);
         Assert.Equal((byte)44, (byte)RedoType.BtSetMeta);
+        Assert.Equal((byte)45, (byte)RedoType.BtMarkDead);
         Assert.Equal(14, BTreeApply.InitHeader);
         Assert.Equal(6, BTreeApply.InsertHeader);
         Assert.Equal(12, BTreeApply.TruncateHeader);
@@ -29,6 +30,8 @@ public class BTreeFormatTests(ITestOutputHelper output)
         Assert.Equal(22, BTreeNode.OffGarbage);
         Assert.Equal(24, BTreeNode.OffRightLink);
         Assert.Equal(32, BTreeNode.OffHighKey);
+        Assert.Equal(34, BTreeNode.OffFlags);
+        Assert.Equal(1, BTreeNode.FlagDead);
         Assert.Equal(40, BTreeNode.OffSlots);
         Assert.Equal(4, BTreeNode.CellHeader);
         Assert.Equal(16, BTreeMeta.OffKind);
@@ -97,6 +100,16 @@ public class BTreeFormatTests(ITestOutputHelper output)
         Assert.Equal(0, BTreeNode.Garbage(page));
         Assert.True(BTreeNode.IsWellFormed(page));
 
+        // Only an empty leaf can die; a dead leaf takes no more entries.
+        Assert.False(PageApply.Apply(page, Record(RedoType.BtMarkDead, [], 10)));
+        BTreeApply.WriteDelete(del, 0);
+        Assert.True(PageApply.Apply(page, Record(RedoType.BtDelete, del, 10)));
+        Assert.True(PageApply.Apply(page, Record(RedoType.BtMarkDead, [], 11)));
+        Assert.True(BTreeNode.IsDead(page));
+        Assert.Equal(1, page[34]);
+        n = BTreeApply.WriteInsert(ins, 0, "b"u8, [2]);
+        Assert.False(PageApply.Apply(page, Record(RedoType.BtInsert, ins.AsSpan(0, n), 12)));
+
         var meta = new byte[Page.Size];
         var mp = new byte[9];
         BTreeApply.WriteSetMeta(mp, 4242, 3);
@@ -152,6 +165,8 @@ public class BTreeFormatTests(ITestOutputHelper output)
         var mp = new byte[9];
         BTreeApply.WriteSetMeta(mp, 3, 1);
         valid.Add((RedoType.BtSetMeta, mp));
+        valid.Add((RedoType.BtMarkDead, []));
+        valid.Add((RedoType.BtInitNode, InitPayload(PageKind.BTreeLeaf, 0, 4, "z"u8.ToArray())));
 
         var bases = new List<byte[]> { new byte[Page.Size] };
         foreach (var (t, p) in valid.Take(2))
