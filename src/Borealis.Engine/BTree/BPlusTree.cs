@@ -25,18 +25,20 @@ namespace Borealis.Engine.BTree;
 /// they await: they pin a page (possibly reading it from storage, unlatched), latch it, decide
 /// (move right when the key is ≥ the high key: a concurrent split moved it there; else go down),
 /// and unlatch before pinning the next page. Writers descend the same way, then take exclusive
-/// latches in a fixed order — bottom-up by level, left to right within a level, the meta page
-/// last — acquiring a page only with <see cref="BufferPool.TryPinCached"/>: if it is not cached,
-/// the writer drops every latch, reads the page unlatched (keeping it pinned) and starts again.
-/// Page numbers for splits are allocated beforehand the same way (the allocator latches page 0
-/// alone). Since every latch holder waits only for pages later in that order, no cycle can form;
-/// and no latch is ever held across an await that may block on I/O (only across the MTR's
-/// append, which the design allows).
+/// latches in one global order: bottom-up by level, left to right within a level (a writer
+/// moving right releases the left node first), the meta page after all nodes, and last the
+/// freshly allocated pages of a split (nobody else can reach those). Every exclusive latch is
+/// taken through <see cref="BufferPool.TryPinCached"/>: if the page is not cached, the writer
+/// drops every latch (nothing is logged before all latches are held), reads the page unlatched
+/// (keeping it pinned) and starts again. Page numbers for splits are allocated the same way,
+/// outside any latch (the allocator latches page 0 alone). Since a latch holder only ever waits
+/// for pages later in the order, no cycle can form; and no latch is held across an await that
+/// may block on I/O — only across the MTR's append, which the design allows.
 /// </para>
 /// <para>
-/// Deletion removes entries only; nodes are never merged and an emptied leaf stays linked
-/// (readers step over it), so no page is ever freed while reachable. Unused pre-allocated pages
-/// are kept for later splits of this tree.
+/// Deletion removes the entry; a leaf it empties is then unlinked (see BPlusTreeUnlink.cs) and
+/// left dead — never freed, since a reader may still hold a stale link to it. Inner nodes are
+/// never merged. Pages allocated for a split that lost a race are kept for later splits.
 /// </para>
 /// </summary>
 public sealed partial class BPlusTree
@@ -68,7 +70,7 @@ public sealed partial class BPlusTree
 
     public BufferPool Pool => _pool;
 
-    /// <summary>Level of the root as this instance last saw it (0 = the root is a leaf).</summary>
+    /// <summary>Number of levels as this instance last saw the root (1 = the root is a leaf).</summary>
     public int Height => _root.Level + 1;
 
     /// <summary>Creates an empty tree: a meta page and an empty root leaf, in one MTR.</summary>
@@ -79,8 +81,7 @@ public sealed partial class BPlusTree
         using var mtr = new EngineMtr(pool);
         var rh = await mtr.CreatePageAsync(root, ct).ConfigureAwait(false);
         var mh = await mtr.CreatePageAsync(meta, ct).ConfigureAwait(false);
-        int len = BTreeApply.WriteInitHeader(mtr.Add(rh, RedoType.BtInitNode, BTreeApply.InitHeader), PageKind.BTreeLeaf, 0, 0, false, default, 0);
-        _ = len;
+        BTreeApply.WriteInitHeader(mtr.Add(rh, RedoType.BtInitNode, BTreeApply.InitHeader), PageKind.BTreeLeaf, 0, 0, false, default, 0);
         mtr.Apply();
         BTreeApply.WriteSetMeta(mtr.Add(mh, RedoType.BtSetMeta, BTreeApply.MetaPayload), root, 0);
         mtr.Apply();

@@ -209,6 +209,28 @@ public class BPlusTreeRandomTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task TheEmptyKeyIsAnOrdinaryKey()
+    {
+        var (_, _, _, tree) = await NewTreeAsync(32);
+        var model = new SortedDictionary<byte[], byte[]>(ByteComparer.Instance);
+        Assert.Equal(InsertStatus.Inserted, await tree.InsertAsync(Array.Empty<byte>(), new byte[] { 9 }));
+        model[[]] = [9];
+        for (int i = 0; i < 3000; i++)
+        {
+            var k = BitConverter.GetBytes(i * 2654435761u);
+            if (model.TryAdd(k, k)) await tree.InsertAsync(k, k);
+        }
+        Assert.Equal(InsertStatus.DuplicateKey, await tree.InsertAsync(Array.Empty<byte>(), new byte[] { 1 }));
+        var buf = new byte[8];
+        Assert.Equal(1, await tree.TryGetAsync(Array.Empty<byte>(), buf));
+        Assert.Equal(9, buf[0]);
+        AssertSame(ModelRange(model, BTreeRange.All, ScanDirection.Backward), await ScanAsync(tree, BTreeRange.All, ScanDirection.Backward), "backward");
+        AssertSame(ModelRange(model, BTreeRange.To(new byte[] { 0 }, false), ScanDirection.Backward), await ScanAsync(tree, BTreeRange.To(new byte[] { 0 }, false), ScanDirection.Backward), "below 00");
+        Assert.True(await tree.DeleteAsync(Array.Empty<byte>()));
+        Assert.Equal(-1, await tree.TryGetAsync(Array.Empty<byte>(), buf));
+    }
+
+    [Fact]
     public async Task MaximalEntriesSplitAtEveryLevel()
     {
         // Keys of the maximum length sharing most of their bytes: separators are long, inner nodes split often.
