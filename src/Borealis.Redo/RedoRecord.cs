@@ -175,7 +175,19 @@ public enum RedoType : byte
     /// <summary>Sets the free-space category of one entry of a directory page.</summary>
     FreeSpaceSet = 28,
 
-    // -- btree (40..63) --
+    // -- btree (40..63) --  payload layouts: BTree/BTreeApply.cs
+    /// <summary>Formats a B+tree node (leaf or inner) with its level, right-link, high key and entries.</summary>
+    BtInitNode = 40,
+    /// <summary>Inserts one entry at a slot of a B+tree node.</summary>
+    BtInsert = 41,
+    /// <summary>Removes the entry at a slot of a B+tree node.</summary>
+    BtDelete = 42,
+    /// <summary>Keeps the first entries of a node and sets its right-link and high key (the left half of a split).</summary>
+    BtTruncate = 43,
+    /// <summary>Formats or updates a B+tree meta page (root page and root level).</summary>
+    BtSetMeta = 44,
+    /// <summary>Marks an empty leaf dead: unlinked from its parent and left sibling, kept only for readers holding stale links.</summary>
+    BtMarkDead = 45,
 
     // -- xact (64..79) --  layouts and payloads: Xact/XactLayout.cs
 
