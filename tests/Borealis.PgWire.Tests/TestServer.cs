@@ -76,6 +76,9 @@ internal sealed class RawClient : IAsyncDisposable
         await SendRawAsync([.. BE32(body.Count + 4), .. body]);
     }
 
+    /// <summary>Half-closes: the server sees end of stream, we can still read its answers.</summary>
+    public void ShutdownSend() => _tcp.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+
     public Task SendRawAsync(byte[] bytes) => _stream.WriteAsync(bytes).AsTask();
 
     public Task SendAsync(char type, params byte[][] parts)

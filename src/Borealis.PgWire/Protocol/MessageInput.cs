@@ -58,9 +58,10 @@ public sealed class MessageInput
     /// <summary>
     /// Header check shared by the reader and the fuzz tests. Startup packets are
     /// <c>int32 length | body</c> (length ≥ 8, ≤ <see cref="PgProtocol.MaxStartupPacketLength"/>);
-    /// other messages are <c>type | int32 length | body</c> (length ≥ 4, body ≤ the type's limit).
+    /// other messages are <c>type | int32 length | body</c> (4 ≤ length ≤ the type's limit, which
+    /// like PostgreSQL's applies to the length word, i.e. body + 4).
     /// </summary>
-    public static ReadStatus CheckHeader(ReadOnlySpan<byte> header, bool startup, int maxBodyLength, out byte type, out int bodyLength)
+    public static ReadStatus CheckHeader(ReadOnlySpan<byte> header, bool startup, int maxLength, out byte type, out int bodyLength)
     {
         type = startup ? (byte)0 : header[0];
         int length = BinaryPrimitives.ReadInt32BigEndian(header[(startup ? 0 : 1)..]);
@@ -72,12 +73,12 @@ public sealed class MessageInput
             return ReadStatus.Ok;
         }
         if (length < PgProtocol.MinLength) return ReadStatus.BadLength;
-        int limit = PgProtocol.IsSmallMessage(type) ? Math.Min(maxBodyLength, PgProtocol.SmallMessageLimit) : maxBodyLength;
-        return bodyLength > limit ? ReadStatus.TooLarge : ReadStatus.Ok;
+        int limit = PgProtocol.IsSmallMessage(type) ? Math.Min(maxLength, PgProtocol.SmallMessageLimit) : maxLength;
+        return length > limit ? ReadStatus.TooLarge : ReadStatus.Ok;
     }
 
-    /// <summary>Reads the next message (or the startup packet when <paramref name="startup"/>).</summary>
-    public async ValueTask<ReadStatus> ReadAsync(bool startup, int maxBodyLength, CancellationToken ct)
+    /// <summary>Reads the next message (or the startup packet when <paramref name="startup"/>); <paramref name="maxLength"/> bounds the length word.</summary>
+    public async ValueTask<ReadStatus> ReadAsync(bool startup, int maxLength, CancellationToken ct)
     {
         if (_buf is not null && _buf.Length > RetainLimit) ReleaseBuffer();
         _len = 0;
@@ -100,7 +101,7 @@ public sealed class MessageInput
             {
                 Span<byte> header = stackalloc byte[5];
                 buffer.Slice(0, headerSize).CopyTo(header);
-                var status = CheckHeader(header, startup, maxBodyLength, out byte type, out bodyLength);
+                var status = CheckHeader(header, startup, maxLength, out byte type, out bodyLength);
                 Type = type;
                 DeclaredLength = bodyLength + 4;
                 _reader.AdvanceTo(status == ReadStatus.Ok ? buffer.GetPosition(headerSize) : buffer.Start);

@@ -28,10 +28,10 @@ public static class PgProtocol
     public const int MinLength = 4;
     /// <summary>PostgreSQL's MAX_STARTUP_PACKET_LENGTH: startup/SSL/cancel packets are at most this long.</summary>
     public const int MaxStartupPacketLength = 10000;
-    /// <summary>PostgreSQL's PQ_SMALL_MESSAGE_LIMIT for message types that never carry user data.</summary>
+    /// <summary>PostgreSQL's PQ_SMALL_MESSAGE_LIMIT (length word) for message types that never carry user data.</summary>
     public const int SmallMessageLimit = 10000;
-    /// <summary>PostgreSQL's PQ_LARGE_MESSAGE_LIMIT (1 GB - 1): no message may be longer.</summary>
-    public const int LargeMessageLimit = 0x3FFF_FFFF;
+    /// <summary>PostgreSQL's PQ_LARGE_MESSAGE_LIMIT (MaxAllocSize - 1, just under 1 GB): no length word may exceed it.</summary>
+    public const int LargeMessageLimit = 0x3FFF_FFFE;
     /// <summary>Maximum number of parameters / columns a message can carry (int16 count).</summary>
     public const int MaxFieldCount = short.MaxValue;
 

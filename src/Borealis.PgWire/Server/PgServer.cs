@@ -31,7 +31,7 @@ public sealed class PgServer : IAsyncDisposable
         if (options.AuthMethod != PgAuthMethod.Trust && options.Credentials is null)
             throw new ArgumentException("a credential store is required for password authentication", nameof(options));
         if (options.MaxMessageSize is < 1024 or > Protocol.PgProtocol.LargeMessageLimit)
-            throw new ArgumentOutOfRangeException(nameof(options), "MaxMessageSize must be between 1 KiB and 1 GB - 1");
+            throw new ArgumentOutOfRangeException(nameof(options), "MaxMessageSize must be between 1 KiB and PgProtocol.LargeMessageLimit");
         Options = options;
         Backend = backend;
         _log = options.LoggerFactory.CreateLogger("Borealis.PgWire");

@@ -23,7 +23,7 @@ public sealed class PgServerOptions
     /// <summary>Reported as server_version; clients parse the leading "major.minor".</summary>
     public string ServerVersion { get; set; } = "15.8";
     public string TimeZone { get; set; } = "UTC";
-    /// <summary>Longest message accepted after startup; at most 1 GB - 1 like PostgreSQL.</summary>
+    /// <summary>Largest message length word accepted after startup; at most PostgreSQL's limit (just under 1 GB).</summary>
     public int MaxMessageSize { get; set; } = PgProtocol.LargeMessageLimit;
     /// <summary>A connection that has not completed startup and authentication within this time is dropped.</summary>
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(60);
