@@ -161,8 +161,9 @@ public static class PgCodec
         {
             return false;
         }
+        // Round to dscale, then add a zero of that scale so the decimal keeps the display scale (-3.00, not -3).
+        acc = Math.Round(acc, dscale) + new decimal(0, 0, 0, false, (byte)dscale);
         value = sign == 0x4000 ? -acc : acc;
-        value = Math.Round(value, Math.Min(dscale, 28));
         return true;
     }
 
