@@ -289,7 +289,12 @@ public sealed class PgOutput
         if (_messageStart >= 0) ThrowNested();
         if (_buf is not null)
         {
-            if (_pos > 0) _pipe.Write(_buf.AsSpan(0, _pos));
+            if (_pos > 0)
+            {
+                // One contiguous pipe segment per flush, so the send loop writes it with one syscall.
+                _buf.AsSpan(0, _pos).CopyTo(_pipe.GetSpan(_pos));
+                _pipe.Advance(_pos);
+            }
             ArrayPool<byte>.Shared.Return(_buf);
             _buf = null;
             _pos = 0;

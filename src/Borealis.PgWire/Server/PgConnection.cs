@@ -65,9 +65,10 @@ internal sealed class PgConnection
             _input.FlushBeforeWait = _output;
             await session.RunAsync(ct);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            Log.ConnectionEnded(_server.Logger, Remote, serverStop.IsCancellationRequested ? "server shutdown" : "timeout or abort");
+            // Server shutdown, abort, or the startup timeout: the connection ends either way.
+            Log.ConnectionEnded(_server.Logger, Remote, serverStop.IsCancellationRequested ? "server shutdown" : "startup timeout or abort");
             if (serverStop.IsCancellationRequested && !_output.InMessage)
             {
                 _output.WriteError(new PgError(PgSqlState.AdminShutdown, "terminating connection due to administrator command") { Severity = PgSeverity.Fatal });
@@ -208,7 +209,7 @@ internal sealed class PgConnection
         {
             throw new IOException("TLS handshake failed: " + e.Message, e);
         }
-        var reader = PipeReader.Create(_ssl, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        var reader = PipeReader.Create(_ssl, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
         var writer = PipeWriter.Create(_ssl, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
         _input.SetReader(reader);
         _output = new PgOutput(writer);

@@ -20,7 +20,7 @@ internal sealed class PgSession : IPgSessionChannel, IAsyncDisposable
     private readonly PgExecuteContext _ctx;
     private readonly Dictionary<string, Prepared> _statements = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Portal> _portals = new(StringComparer.Ordinal);
-    private readonly Stack<PgParameters> _freeParameters = new();
+    private readonly Stack<Portal> _freePortals = new();
     private bool _ignoreTillSync;
     private bool _extendedFailed;
 
@@ -31,12 +31,33 @@ internal sealed class PgSession : IPgSessionChannel, IAsyncDisposable
         public uint[] ParameterTypes { get; } = statement?.ParameterTypes ?? parameterTypes;
     }
 
-    private sealed class Portal(IPgPortal? handlerPortal, PgParameters parameters, byte[] resultFormats)
+    /// <summary>A bound portal. Instances (with their parameter and format buffers) are recycled across Binds.</summary>
+    private sealed class Portal
     {
-        public IPgPortal? HandlerPortal { get; } = handlerPortal;
-        public PgParameters Parameters { get; } = parameters;
-        public byte[] ResultFormats { get; } = resultFormats;
+        private byte[] _formats = new byte[16];
+        private int _formatsLength;
+
+        public IPgPortal? HandlerPortal { get; set; }
+        public PgParameters Parameters { get; } = new();
+        public ReadOnlySpan<byte> ResultFormats => _formats.AsSpan(0, _formatsLength);
         public PgCommandTag? CompletedTag { get; set; }
+
+        public void Load(in BindMessage bind, uint[] parameterTypes)
+        {
+            Parameters.Load(bind, parameterTypes);
+            var resultFormats = bind.ResultFormatsRaw;
+            if (_formats.Length < resultFormats.Length) _formats = new byte[resultFormats.Length];
+            resultFormats.CopyTo(_formats);
+            _formatsLength = resultFormats.Length;
+            CompletedTag = null;
+        }
+
+        public void Clear()
+        {
+            HandlerPortal?.Dispose();
+            HandlerPortal = null;
+            CompletedTag = null;
+        }
     }
 
     public PgSession(PgConnection conn, IPgSessionHandler handler, PgSessionInfo info)
@@ -235,24 +256,22 @@ internal sealed class PgSession : IPgSessionChannel, IAsyncDisposable
         if (nr > 1 && nr != columns)
             return ExtendedError(new PgError(PgSqlState.ProtocolViolation, $"bind message has {nr} result formats but query has {columns} columns"));
 
-        var parameters = _freeParameters.Count > 0 ? _freeParameters.Pop() : new PgParameters();
-        parameters.Load(msg, prepared.ParameterTypes);
-        var formats = msg.ResultFormatsRaw.ToArray();
-        IPgPortal? handlerPortal = null;
+        var portal = _freePortals.Count > 0 ? _freePortals.Pop() : new Portal();
+        portal.Load(msg, prepared.ParameterTypes);
         if (prepared.Statement is not null)
         {
             try
             {
-                handlerPortal = await _handler.BindAsync(prepared.Statement, parameters, ct);
+                portal.HandlerPortal = await _handler.BindAsync(prepared.Statement, portal.Parameters, ct);
             }
             catch (Exception e) when (e is not IOException)
             {
-                ReturnParameters(parameters);
+                ReturnPortal(portal);
                 return ExtendedFailure(e);
             }
         }
-        if (portalName.Length == 0 && _portals.Remove("", out var old)) DisposePortal(old);
-        _portals[portalName] = new Portal(handlerPortal, parameters, formats);
+        if (portalName.Length == 0 && _portals.Remove("", out var old)) ReturnPortal(old);
+        _portals[portalName] = portal;
         Output.WriteEmpty(BackendCode.BindComplete);
         return true;
     }
@@ -331,7 +350,7 @@ internal sealed class PgSession : IPgSessionChannel, IAsyncDisposable
         if (!FrontendMessages.TryDecodeTarget(Input.BodySpan, out var msg)) return FatalSync("invalid Close message");
         string name = Name(msg.Name);
         if (msg.Kind == (byte)'S') _statements.Remove(name);
-        else if (_portals.Remove(name, out var portal)) DisposePortal(portal);
+        else if (_portals.Remove(name, out var portal)) ReturnPortal(portal);
         Output.WriteEmpty(BackendCode.CloseComplete);
         return true;
     }
@@ -474,29 +493,24 @@ internal sealed class PgSession : IPgSessionChannel, IAsyncDisposable
         return _statements.TryGetValue(name, out prepared!);
     }
 
-    private void DisposePortal(Portal portal)
+    private void ReturnPortal(Portal portal)
     {
-        portal.HandlerPortal?.Dispose();
-        ReturnParameters(portal.Parameters);
-    }
-
-    private void ReturnParameters(PgParameters parameters)
-    {
-        if (_freeParameters.Count < 4) _freeParameters.Push(parameters);
-        else parameters.Dispose();
+        portal.Clear();
+        if (_freePortals.Count < 4) _freePortals.Push(portal);
+        else portal.Parameters.Dispose();
     }
 
     private void CloseAllPortals()
     {
         if (_portals.Count == 0) return;
-        foreach (var p in _portals.Values) DisposePortal(p);
+        foreach (var p in _portals.Values) ReturnPortal(p);
         _portals.Clear();
     }
 
     public async ValueTask DisposeAsync()
     {
         CloseAllPortals();
-        while (_freeParameters.Count > 0) _freeParameters.Pop().Dispose();
+        while (_freePortals.Count > 0) _freePortals.Pop().Parameters.Dispose();
         try
         {
             await _handler.DisposeAsync();

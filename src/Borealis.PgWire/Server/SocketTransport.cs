@@ -134,6 +134,14 @@ internal sealed class DuplexPipeStream(PipeReader input, PipeWriter output) : St
 
     public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken ct = default)
     {
+        if (destination.IsEmpty)
+        {
+            // Zero-byte read: wait until data is available without consuming it (SslStream uses
+            // this so an idle TLS connection holds no read buffer).
+            var ready = await input.ReadAsync(ct);
+            input.AdvanceTo(ready.Buffer.Start);
+            return 0;
+        }
         while (true)
         {
             var result = await input.ReadAsync(ct);
