@@ -134,6 +134,30 @@ internal sealed class RawClient : IAsyncDisposable
         }
     }
 
+    private readonly byte[] _scan = new byte[64 * 1024];
+
+    /// <summary>Reads raw responses until <paramref name="count"/> ReadyForQuery messages were seen; allocates nothing per message.</summary>
+    public async Task SkipUntilReadyCountAsync(int count)
+    {
+        int have = 0, seen = 0;
+        while (seen < count)
+        {
+            int n = await _stream.ReadAsync(_scan.AsMemory(have));
+            if (n == 0) throw new IOException("closed");
+            have += n;
+            int pos = 0;
+            while (have - pos >= 5)
+            {
+                int len = BinaryPrimitives.ReadInt32BigEndian(_scan.AsSpan(pos + 1));
+                if (have - pos < len + 1) break;
+                if (_scan[pos] == (byte)'Z') seen++;
+                pos += len + 1;
+            }
+            _scan.AsSpan(pos, have - pos).CopyTo(_scan);
+            have -= pos;
+        }
+    }
+
     /// <summary>Reads all messages until the server closes the connection.</summary>
     public async Task<List<(char Type, byte[] Body)>> ReadUntilClosedAsync()
     {
