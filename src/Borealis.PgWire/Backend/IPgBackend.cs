@@ -85,8 +85,10 @@ public sealed class PgSessionInfo
     public required string User { get; init; }
     public required string Database { get; init; }
     public required string ApplicationName { get; init; }
-    /// <summary>All startup parameters (user, database, options, application_name, client_encoding...).</summary>
+    /// <summary>All startup parameters as sent (user, database, options, application_name, client_encoding...).</summary>
     public required IReadOnlyDictionary<string, string> Parameters { get; init; }
+    /// <summary>Settings requested at startup (e.g. search_path, DateStyle, from parameters and "-c" options); case-insensitive names.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
     public EndPoint? RemoteEndPoint { get; init; }
     public bool IsTls { get; init; }
 }

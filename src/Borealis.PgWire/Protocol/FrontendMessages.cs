@@ -145,6 +145,51 @@ public sealed class StartupParameters
     public string Database => Values.GetValueOrDefault("database") ?? User ?? "";
     public string ApplicationName => Values.GetValueOrDefault("application_name") ?? "";
 
+    /// <summary>
+    /// Run-time settings the client asked for, as PostgreSQL derives them: every startup parameter
+    /// except user, database, options and replication, plus each <c>-c name=value</c> or
+    /// <c>--name=value</c> in "options" (backslash escapes a space or backslash). Later wins.
+    /// </summary>
+    public Dictionary<string, string> Settings()
+    {
+        var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (k, v) in Values)
+            if (k is not ("user" or "database" or "options" or "replication")) settings[k] = v;
+        if (Values.TryGetValue("options", out var options))
+        {
+            var words = SplitOptions(options);
+            for (int i = 0; i < words.Count; i++)
+            {
+                string w = words[i];
+                string? assignment = w == "-c" && i + 1 < words.Count ? words[++i]
+                    : w.StartsWith("-c", StringComparison.Ordinal) && w.Length > 2 ? w[2..]
+                    : w.StartsWith("--", StringComparison.Ordinal) ? w[2..] : null;
+                int eq = assignment?.IndexOf('=', StringComparison.Ordinal) ?? -1;
+                if (eq > 0) settings[assignment![..eq].Replace('-', '_')] = assignment[(eq + 1)..];
+            }
+        }
+        return settings;
+    }
+
+    private static List<string> SplitOptions(string options)
+    {
+        var words = new List<string>();
+        var current = new System.Text.StringBuilder();
+        for (int i = 0; i < options.Length; i++)
+        {
+            char c = options[i];
+            if (c == '\\' && i + 1 < options.Length) { current.Append(options[++i]); continue; }
+            if (char.IsWhiteSpace(c))
+            {
+                if (current.Length > 0) { words.Add(current.ToString()); current.Clear(); }
+                continue;
+            }
+            current.Append(c);
+        }
+        if (current.Length > 0) words.Add(current.ToString());
+        return words;
+    }
+
     /// <summary>Decodes the body after the version word. False if malformed (not NUL-terminated, bad UTF-8, no user).</summary>
     public static bool TryDecode(int version, ReadOnlySpan<byte> rest, out StartupParameters result)
     {

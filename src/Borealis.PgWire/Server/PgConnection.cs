@@ -257,6 +257,7 @@ internal sealed class PgConnection
             Database = startup.Database,
             ApplicationName = startup.ApplicationName,
             Parameters = startup.Values,
+            Settings = startup.Settings(),
             RemoteEndPoint = _transport.RemoteEndPoint,
             IsTls = _ssl is not null,
         };
@@ -354,6 +355,7 @@ internal sealed class PgConnection
     private async Task<bool> AuthFailedAsync(string user)
     {
         Log.AuthFailed(_server.Logger, Remote, user);
+        PgWireMetrics.AuthFailures.Add(1);
         await FatalAsync(PgSqlState.InvalidPassword, $"password authentication failed for user \"{user}\"");
         return false;
     }
@@ -367,7 +369,11 @@ internal sealed class PgConnection
     /// <summary>Sends a FATAL error (the caller then closes the connection).</summary>
     internal async Task FatalAsync(string code, string message)
     {
-        if (code == PgSqlState.ProtocolViolation) Log.ProtocolViolation(_server.Logger, Remote, message);
+        if (code == PgSqlState.ProtocolViolation)
+        {
+            Log.ProtocolViolation(_server.Logger, Remote, message);
+            PgWireMetrics.ProtocolViolations.Add(1);
+        }
         _output.Abandon();
         _output.WriteError(new PgError(code, message) { Severity = PgSeverity.Fatal });
         await TryFlushAsync();

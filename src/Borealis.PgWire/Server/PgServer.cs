@@ -72,6 +72,7 @@ public sealed class PgServer : IAsyncDisposable
             catch (OperationCanceledException) { return; }
             catch (ObjectDisposedException) { return; }
             catch (SocketException) { continue; }
+            PgWireMetrics.ConnectionsAccepted.Add(1);
             var conn = new PgConnection(this, socket);
             var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _connections[conn] = tcs.Task;
@@ -99,12 +100,21 @@ public sealed class PgServer : IAsyncDisposable
 
     internal bool TryAdmitSession()
     {
-        if (Interlocked.Increment(ref _sessionCount) <= Options.MaxConnections) return true;
+        if (Interlocked.Increment(ref _sessionCount) <= Options.MaxConnections)
+        {
+            PgWireMetrics.SessionsActive.Add(1);
+            return true;
+        }
         Interlocked.Decrement(ref _sessionCount);
+        PgWireMetrics.ConnectionsRefused.Add(1);
         return false;
     }
 
-    internal void ReleaseSession() => Interlocked.Decrement(ref _sessionCount);
+    internal void ReleaseSession()
+    {
+        Interlocked.Decrement(ref _sessionCount);
+        PgWireMetrics.SessionsActive.Add(-1);
+    }
 
     internal (int ProcessId, int SecretKey) Register(PgConnection conn)
     {
@@ -121,6 +131,7 @@ public sealed class PgServer : IAsyncDisposable
     /// <summary>Handles a CancelRequest: cancels the running statement of the session if the key matches.</summary>
     internal void Cancel(int processId, int secretKey)
     {
+        PgWireMetrics.CancelRequests.Add(1);
         if (_sessions.TryGetValue(processId, out var conn)) conn.CancelFromRequest(secretKey);
     }
 
