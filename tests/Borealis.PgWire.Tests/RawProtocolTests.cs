@@ -319,6 +319,19 @@ public sealed class RawProtocolTests
     }
 
     [Fact]
+    public async Task Fatal_error_from_the_handler_is_delivered_and_closes()
+    {
+        await using var server = new TestServer();
+        await using var c = await StartAsync(server.Port);
+        await c.SendAsync('Q', CStr("SELECT terminate()"));
+        var msgs = await c.ReadUntilClosedAsync();
+        var e = Assert.Single(msgs);
+        Assert.Equal("FATAL", Field(e.Body, 'V'));
+        Assert.Equal("57P01", Field(e.Body, 'C'));
+        await NpgsqlTests.WaitForAsync(() => server.Server.SessionCount == 0);
+    }
+
+    [Fact]
     public async Task Terminate_closes_the_connection()
     {
         await using var server = new TestServer();

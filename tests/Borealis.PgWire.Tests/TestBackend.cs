@@ -42,7 +42,7 @@ internal sealed partial class TestBackend : IPgBackend
         public PgColumn[]? Columns { get; } = columns;
     }
 
-    private enum Kind { Int, Text, Echo, Rows, Raise, Sleep, Begin, Commit, Rollback, CopyIn, CopyOut, Notice, Set, Tag }
+    private enum Kind { Fatal, Int, Text, Echo, Rows, Raise, Sleep, Begin, Commit, Rollback, CopyIn, CopyOut, Notice, Set, Tag }
 
     private static readonly PgColumn[] RowsColumns =
     [
@@ -88,6 +88,7 @@ internal sealed partial class TestBackend : IPgBackend
                 }
                 return new Statement(s, types, cols, Kind.Echo);
             }
+            if (s.Equals("SELECT terminate()", StringComparison.OrdinalIgnoreCase)) return new Statement(s, [], null, Kind.Fatal);
             if (RowsRegex().IsMatch(s)) return new Statement(s, [], RowsColumns, Kind.Rows);
             if (RaiseRegex().IsMatch(s)) return new Statement(s, [], [new("raise", PgOid.Int4)], Kind.Raise);
             if (SleepRegex().IsMatch(s)) return new Statement(s, [], [new("pg_sleep", PgOid.Text)], Kind.Sleep);
@@ -135,6 +136,8 @@ internal sealed partial class TestBackend : IPgBackend
                 var rows = ctx.Rows;
                 switch (st.Kind)
                 {
+                    case Kind.Fatal:
+                        throw new PgErrorException(new PgError("57P01", "terminating connection due to administrator command") { Severity = PgSeverity.Fatal });
                     case Kind.Int:
                         rows.BeginRow();
                         rows.WriteInt32(int.Parse(IntRegex().Match(st.Sql).Groups[1].Value, CultureInfo.InvariantCulture));

@@ -29,6 +29,8 @@ internal sealed class PgConnection
     private MessageInput _input;
     private PgOutput _output;
     private SslStream? _ssl;
+    private PipeReader? _tlsReader;
+    private PipeWriter? _tlsWriter;
     private int _secretKey;
     private CancellationTokenSource? _statementCts;
     private bool _admitted;
@@ -86,6 +88,8 @@ internal sealed class PgConnection
             if (_admitted) _server.ReleaseSession();
             _input.ReleaseBuffer();
             _output.Discard();
+            if (_tlsReader is not null) await _tlsReader.CompleteAsync();
+            if (_tlsWriter is not null) await CompleteQuietlyAsync(_tlsWriter);
             if (_ssl is not null) await _ssl.DisposeAsync();
             await _transport.DisposeAsync();
             _life.Dispose();
@@ -213,6 +217,7 @@ internal sealed class PgConnection
         var writer = PipeWriter.Create(_ssl, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
         _input.SetReader(reader);
         _output = new PgOutput(writer);
+        (_tlsReader, _tlsWriter) = (reader, writer);
     }
 
     private async Task<PgSession?> StartSessionAsync(int version, CancellationToken ct)
@@ -377,6 +382,19 @@ internal sealed class PgConnection
         _output.Abandon();
         _output.WriteError(new PgError(code, message) { Severity = PgSeverity.Fatal });
         await TryFlushAsync();
+    }
+
+    internal Task FlushQuietlyAsync() => TryFlushAsync();
+
+    private static async Task CompleteQuietlyAsync(PipeWriter writer)
+    {
+        try
+        {
+            await writer.CompleteAsync();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
     }
 
     private async Task TryFlushAsync()

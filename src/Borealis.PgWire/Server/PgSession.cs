@@ -112,6 +112,12 @@ internal sealed class PgSession : IPgSessionChannel, IAsyncDisposable
                 await _conn.FatalAsync(PgSqlState.ProtocolViolation, e.Message);
                 return;
             }
+            catch (PgErrorException e) when (e.Error.Severity is PgSeverity.Fatal or PgSeverity.Panic)
+            {
+                // A FATAL from the handler was already written by Report: deliver it and close.
+                await _conn.FlushQuietlyAsync();
+                return;
+            }
             if (!ok) return;
         }
     }
