@@ -332,6 +332,30 @@ public sealed class RawProtocolTests
     }
 
     [Fact]
+    public async Task A_client_that_does_not_read_holds_back_the_producer()
+    {
+        await using var server = new TestServer();
+        await using var c = await StartAsync(server.Port);
+        await c.SendAsync('Q', CStr("SELECT * FROM rows(2000000)")); // ~250 MB of DataRows
+        await Task.Delay(1500);
+        long produced = Interlocked.Read(ref server.Backend.RowsProduced);
+        // Kernel socket buffers plus the 1 MiB output pipe plus one 32 KiB batch: far from all rows.
+        Assert.InRange(produced, 1, 200_000);
+        await Task.Delay(500);
+        Assert.InRange(Interlocked.Read(ref server.Backend.RowsProduced) - produced, 0, 1000);
+    }
+
+    [Fact]
+    public async Task Startup_timeout_drops_silent_connections()
+    {
+        await using var server = new TestServer(o => o.StartupTimeout = TimeSpan.FromMilliseconds(300));
+        await using var c = await ConnectAsync(server.Port);
+        var started = DateTime.UtcNow;
+        Assert.Empty(await c.ReadUntilClosedAsync());
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8));
+    }
+
+    [Fact]
     public async Task Terminate_closes_the_connection()
     {
         await using var server = new TestServer();

@@ -68,6 +68,21 @@ public sealed class RowWriterTests
     }
 
     [Fact]
+    public async Task Server_shutdown_interrupts_a_running_statement_with_57P01()
+    {
+        var server = new TestServer();
+        await using var c = await RawClient.StartAsync(server.Port);
+        await c.SendAsync('Q', RawClient.CStr("SELECT pg_sleep(60)"));
+        await Task.Delay(200);
+        var started = DateTime.UtcNow;
+        await server.DisposeAsync();
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8));
+        var msgs = await c.ReadUntilClosedAsync();
+        var e = Assert.Single(msgs, m => m.Type == 'E');
+        Assert.Equal("57P01", RawClient.Field(e.Body, 'C'));
+    }
+
+    [Fact]
     public async Task Server_shutdown_tells_sessions_57P01()
     {
         var server = new TestServer();

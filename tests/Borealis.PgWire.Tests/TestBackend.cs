@@ -25,6 +25,7 @@ internal sealed partial class TestBackend : IPgBackend
 {
     public ConcurrentDictionary<string, List<string>> Tables { get; } = new();
     public int SessionsOpened;
+    public long RowsProduced;
     public int SessionsClosed;
 
     public ValueTask<IPgSessionHandler> OpenSessionAsync(PgSessionInfo session, CancellationToken ct)
@@ -162,6 +163,7 @@ internal sealed partial class TestBackend : IPgBackend
                             if (maxRows > 0 && written == maxRows) return PgExecuteResult.Suspended;
                             WriteRow(rows, _next++);
                             written++;
+                            Interlocked.Increment(ref backend.RowsProduced);
                             await rows.FlushIfFullAsync(ct);
                         }
                         return PgExecuteResult.Complete(PgCommandTag.Select(written));

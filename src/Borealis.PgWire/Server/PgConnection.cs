@@ -71,7 +71,7 @@ internal sealed class PgConnection
         {
             // Server shutdown, abort, or the startup timeout: the connection ends either way.
             Log.ConnectionEnded(_server.Logger, Remote, serverStop.IsCancellationRequested ? "server shutdown" : "startup timeout or abort");
-            if (serverStop.IsCancellationRequested && !_output.InMessage)
+            if ((serverStop.IsCancellationRequested || ShuttingDown) && !_output.InMessage)
             {
                 _output.WriteError(new PgError(PgSqlState.AdminShutdown, "terminating connection due to administrator command") { Severity = PgSeverity.Fatal });
                 await TryFlushAsync();
@@ -100,8 +100,16 @@ internal sealed class PgConnection
     /// <summary>Stops the connection (server shutdown).</summary>
     public void Abort()
     {
+        ShuttingDown = true;
         try { _life.Cancel(); } catch (ObjectDisposedException) { }
+        lock (_cancelLock)
+        {
+            try { _statementCts?.Cancel(); } catch (ObjectDisposedException) { }
+        }
     }
+
+    /// <summary>Set by <see cref="Abort"/>: a cancelled statement then ends the connection (57P01) instead of reporting 57014.</summary>
+    internal volatile bool ShuttingDown;
 
     // ---- cancellation of the running statement ----
 

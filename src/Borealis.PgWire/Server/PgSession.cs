@@ -451,7 +451,7 @@ internal sealed class PgSession : IPgSessionChannel, IAsyncDisposable
             case PgErrorException pe:
                 SendError(pe.Error);
                 return pe.Error.Severity is not (PgSeverity.Fatal or PgSeverity.Panic);
-            case OperationCanceledException when statement.IsCancellationRequested:
+            case OperationCanceledException when statement.IsCancellationRequested && !_conn.ShuttingDown:
                 SendError(new PgError(PgSqlState.QueryCanceled, PgSqlState.QueryCanceledMessage));
                 return true;
             case OperationCanceledException:
