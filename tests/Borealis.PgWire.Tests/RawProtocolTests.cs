@@ -28,6 +28,8 @@ public sealed class RawProtocolTests
         Assert.Equal("raw", ps["application_name"]);
         Assert.Equal("bob", ps["session_authorization"]);
         Assert.StartsWith("15.", ps["server_version"]);
+        Assert.Equal("on", ps["is_superuser"]);     // handler override
+        Assert.Equal("writer", ps["borealis_role"]); // handler addition
         Assert.Equal('K', msgs[^2].Type);
         Assert.Equal(8, msgs[^2].Body.Length);
         Assert.Equal(new byte[] { (byte)'I' }, msgs[^1].Body);

@@ -60,6 +60,8 @@ internal sealed partial class TestBackend : IPgBackend
 
         public PgTransactionStatus TransactionStatus => _status;
 
+        public IReadOnlyDictionary<string, string>? InitialParameterStatus { get; } = new Dictionary<string, string> { ["is_superuser"] = "on", ["borealis_role"] = "writer" };
+
         public ValueTask<IReadOnlyList<IPgStatement>> ParseAsync(string sql, uint[] hints, CancellationToken ct)
         {
             var list = new List<IPgStatement>();

@@ -50,6 +50,12 @@ public interface IPgSessionHandler : IAsyncDisposable
     /// Commit or roll back the implicit transaction here; explicit blocks stay open.
     /// </summary>
     ValueTask SyncAsync(bool failed, CancellationToken ct);
+
+    /// <summary>
+    /// ParameterStatus values to send at startup instead of the server's defaults (e.g.
+    /// is_superuser, TimeZone, DateStyle for this role), or null for the defaults.
+    /// </summary>
+    IReadOnlyDictionary<string, string>? InitialParameterStatus => null;
 }
 
 /// <summary>A parsed statement; lives until the client closes it (or the session ends).</summary>

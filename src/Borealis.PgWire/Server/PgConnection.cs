@@ -286,19 +286,33 @@ internal sealed class PgConnection
         }
         Log.SessionStarted(_server.Logger, ProcessId, user, info.Database, Remote);
 
-        _output.WriteParameterStatus("application_name", info.ApplicationName);
-        _output.WriteParameterStatus("client_encoding", "UTF8");
-        _output.WriteParameterStatus("DateStyle", "ISO, MDY");
-        _output.WriteParameterStatus("default_transaction_read_only", "off");
-        _output.WriteParameterStatus("in_hot_standby", "off");
-        _output.WriteParameterStatus("integer_datetimes", "on");
-        _output.WriteParameterStatus("IntervalStyle", "postgres");
-        _output.WriteParameterStatus("is_superuser", "off");
-        _output.WriteParameterStatus("server_encoding", "UTF8");
-        _output.WriteParameterStatus("server_version", options.ServerVersion);
-        _output.WriteParameterStatus("session_authorization", user);
-        _output.WriteParameterStatus("standard_conforming_strings", "on");
-        _output.WriteParameterStatus("TimeZone", options.TimeZone);
+        // The set and order PostgreSQL 15 reports (GUC_REPORT parameters), then the handler's overrides.
+        var status = new List<KeyValuePair<string, string>>
+        {
+            new("application_name", info.ApplicationName),
+            new("client_encoding", "UTF8"),
+            new("DateStyle", "ISO, MDY"),
+            new("default_transaction_read_only", "off"),
+            new("in_hot_standby", "off"),
+            new("integer_datetimes", "on"),
+            new("IntervalStyle", "postgres"),
+            new("is_superuser", "off"),
+            new("server_encoding", "UTF8"),
+            new("server_version", options.ServerVersion),
+            new("session_authorization", user),
+            new("standard_conforming_strings", "on"),
+            new("TimeZone", options.TimeZone),
+        };
+        if (handler.InitialParameterStatus is { } overrides)
+        {
+            foreach (var (name, value) in overrides)
+            {
+                int i = status.FindIndex(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase));
+                if (i >= 0) status[i] = new(status[i].Key, value);
+                else status.Add(new(name, value));
+            }
+        }
+        foreach (var (name, value) in status) _output.WriteParameterStatus(name, value);
         _output.WriteBackendKeyData(ProcessId, _secretKey);
         _output.WriteReadyForQuery(handler.TransactionStatus);
         return new PgSession(this, handler, info);

@@ -30,6 +30,10 @@ public sealed class PgServer : IAsyncDisposable
     {
         if (options.AuthMethod != PgAuthMethod.Trust && options.Credentials is null)
             throw new ArgumentException("a credential store is required for password authentication", nameof(options));
+        if (options.RequireTls && options.ServerCertificate is null)
+            throw new ArgumentException("RequireTls needs a ServerCertificate", nameof(options));
+        if (options.MaxConnections < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), "MaxConnections must be at least 1");
         if (options.MaxMessageSize is < 1024 or > Protocol.PgProtocol.LargeMessageLimit)
             throw new ArgumentOutOfRangeException(nameof(options), "MaxMessageSize must be between 1 KiB and PgProtocol.LargeMessageLimit");
         Options = options;
