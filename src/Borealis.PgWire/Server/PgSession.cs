@@ -23,6 +23,7 @@ internal sealed class PgSession : IPgSessionChannel, IAsyncDisposable
     private readonly Stack<Portal> _freePortals = new();
     private bool _ignoreTillSync;
     private bool _extendedFailed;
+    private CancellationToken _connectionToken;
 
     private sealed class Prepared(IPgStatement? statement, uint[] parameterTypes)
     {
@@ -82,6 +83,7 @@ internal sealed class PgSession : IPgSessionChannel, IAsyncDisposable
     /// <summary>Serves messages until Terminate, end of stream or a fatal error.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
+        _connectionToken = ct;
         while (true)
         {
             var status = await Input.ReadAsync(startup: false, MaxMessage, ct);
@@ -428,7 +430,7 @@ internal sealed class PgSession : IPgSessionChannel, IAsyncDisposable
 
     private bool ExtendedFailure(Exception e)
     {
-        if (!Report(e)) throw new InvalidOperationException("unreachable", e);
+        if (!Report(e)) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
         _ignoreTillSync = true;
         _extendedFailed = true;
         return true;
@@ -451,11 +453,11 @@ internal sealed class PgSession : IPgSessionChannel, IAsyncDisposable
             case PgErrorException pe:
                 SendError(pe.Error);
                 return pe.Error.Severity is not (PgSeverity.Fatal or PgSeverity.Panic);
-            case OperationCanceledException when statement.IsCancellationRequested && !_conn.ShuttingDown:
+            case OperationCanceledException when _conn.ShuttingDown || _connectionToken.IsCancellationRequested:
+                return false;
+            case OperationCanceledException when statement.IsCancellationRequested:
                 SendError(new PgError(PgSqlState.QueryCanceled, PgSqlState.QueryCanceledMessage));
                 return true;
-            case OperationCanceledException:
-                return false;
             default:
                 Log.InternalError(_conn.Server.Logger, _conn.ProcessId, e);
                 SendError(new PgError(PgSqlState.InternalError, "internal error: " + e.Message));
