@@ -295,6 +295,35 @@ public sealed class NpgsqlTests
         await WaitForAsync(() => server.Backend.SessionsClosed == 20);
     }
 
+    [Fact]
+    public async Task Auto_prepare_uses_named_statements()
+    {
+        await using var server = new TestServer();
+        await using var conn = await server.OpenAsync("Max Auto Prepare=2;Auto Prepare Min Usages=2");
+        for (int i = 0; i < 50; i++)
+        {
+            // three statements competing for two slots: Npgsql prepares, evicts (Close) and re-prepares
+            foreach (var sql in new[] { "SELECT 1", "SELECT 'a'", "SELECT 2" })
+            {
+                await using var cmd = new NpgsqlCommand(sql, conn);
+                Assert.NotNull(await cmd.ExecuteScalarAsync());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Client_leaving_mid_result_ends_its_session()
+    {
+        await using var server = new TestServer();
+        await using (var c = await RawClient.StartAsync(server.Port))
+        {
+            await c.SendAsync('Q', RawClient.CStr("SELECT * FROM rows(1000000)"));
+            for (int i = 0; i < 10; i++) Assert.NotNull(await c.ReadAsync());
+        } // socket closed mid-result
+        await WaitForAsync(() => server.Server.SessionCount == 0 && server.Backend.SessionsClosed == 1);
+        Assert.True(Interlocked.Read(ref server.Backend.RowsProduced) < 1_000_000);
+    }
+
     internal static async Task WaitForAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
