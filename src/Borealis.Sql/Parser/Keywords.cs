@@ -6,9 +6,12 @@ internal static partial class Keywords
     /// <summary>The longest keyword's length; longer words are never keywords.</summary>
     public const int MaxLength = 17;
 
-    private static readonly Dictionary<string, Keyword> ByText = Build();
-    private static readonly Dictionary<string, Keyword>.AlternateLookup<ReadOnlySpan<char>> ByTextSpan =
-        ByText.GetAlternateLookup<ReadOnlySpan<char>>();
+    // Built on first use, after the tables in KeywordTable.cs are initialised.
+    private static class Index
+    {
+        public static readonly Dictionary<string, Keyword>.AlternateLookup<ReadOnlySpan<char>> ByTextSpan =
+            Build().GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
     private static Dictionary<string, Keyword> Build()
     {
@@ -23,7 +26,7 @@ internal static partial class Keywords
 
     /// <summary>The keyword spelled by <paramref name="lowered"/> (already lower case), or None.</summary>
     public static Keyword Lookup(ReadOnlySpan<char> lowered) =>
-        lowered.Length <= MaxLength && ByTextSpan.TryGetValue(lowered, out var kw) ? kw : Keyword.NotAKeyword;
+        lowered.Length <= MaxLength && Index.ByTextSpan.TryGetValue(lowered, out var kw) ? kw : Keyword.NotAKeyword;
 
     public static string Text(Keyword kw) => Texts[(int)kw - 1];
 
