@@ -60,7 +60,16 @@ public sealed partial class SqlParser
                 }
 
                 left = ParseInfix(left, t, prec);
-                lastNonAssoc = prec is PrecIs or PrecCompare or PrecLike ? prec : -1;
+
+                // Non-associative levels reject a second operator of the same level only after an
+                // infix form that ended in an operand (bison's %nonassoc conflict); postfix forms
+                // such as IS NULL or IN (…) are complete and may be followed by anything.
+                lastNonAssoc = left switch
+                {
+                    OperatorExpr { Left: not null } when prec == PrecCompare => prec,
+                    DistinctFromExpr or LikeExpr or BetweenExpr => prec,
+                    _ => -1,
+                };
             }
         }
         finally
@@ -449,7 +458,10 @@ public sealed partial class SqlParser
             var k = 1;
             while (PeekAt(k).Kind == TokenKind.LParen)
             {
-                k++;
+                if (++k > MaxDepth)
+                {
+                    throw TooComplex();
+                }
             }
 
             var n = PeekAt(k);

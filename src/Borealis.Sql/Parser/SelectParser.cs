@@ -75,7 +75,7 @@ public sealed partial class SqlParser
             if (!sawLimit && Is(Keyword.Limit))
             {
                 sawLimit = true;
-                _pos++;
+                var limitToken = Advance();
                 if (!Accept(Keyword.All))
                 {
                     limit = ParseExpr();
@@ -83,7 +83,7 @@ public sealed partial class SqlParser
 
                 if (Is(TokenKind.Comma))
                 {
-                    throw GrammarError("LIMIT #,# syntax is not supported", _tokens[_pos - 1]);
+                    throw GrammarError("LIMIT #,# syntax is not supported", limitToken);
                 }
             }
             else if (!sawLimit && Is(Keyword.Fetch))

@@ -133,20 +133,9 @@ public sealed partial class SqlParser
         }
     }
 
-    /// <summary>The token k positions ahead (k ≥ 1); lexical errors there are not raised.</summary>
-    private Token PeekAt(int k)
-    {
-        var i = Math.Min(_pos + k, _tokens.Count - 1);
-        for (var j = _pos; j < i; j++)
-        {
-            if (_tokens[j].Kind is TokenKind.Error or TokenKind.EndOfInput)
-            {
-                return _tokens[j];
-            }
-        }
-
-        return _tokens[i];
-    }
+    /// <summary>The token k positions ahead (k ≥ 1); lexical errors there are not raised. The token
+    /// list ends with its only EndOfInput or Error token, so clamping to it is exact.</summary>
+    private Token PeekAt(int k) => _tokens[Math.Min(_pos + k, _tokens.Count - 1)];
 
     private void CheckLexError() => _ = Peek;
 
