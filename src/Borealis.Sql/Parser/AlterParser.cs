@@ -315,7 +315,7 @@ public sealed partial class SqlParser
         var grantOptionFor = false;
         if (!isGrant && Is(Keyword.Grant) && IsAt(1, Keyword.Option))
         {
-            _pos += 3;
+            _pos += 2;
             Expect(Keyword.For);
             grantOptionFor = true;
         }

@@ -18,7 +18,7 @@ public sealed partial class SqlParser
         }
 
         IReadOnlyList<string> columns = [];
-        if (Is(TokenKind.LParen) && !IsSelectStart())
+        if (Is(TokenKind.LParen) && !IsSelectStart(lookThroughParens: true))
         {
             columns = ParenColIdList();
         }

@@ -449,10 +449,12 @@ public sealed partial class SqlParser
         }
     }
 
-    private bool IsSelectStart()
+    /// <summary>True when a query starts here. With lookThroughParens, "((SELECT" counts too
+    /// (FROM items, EXPLAIN); in expressions a leading parenthesis starts a nested expression.</summary>
+    private bool IsSelectStart(bool lookThroughParens = false)
     {
         var t = Peek;
-        if (t.Kind == TokenKind.LParen)
+        if (t.Kind == TokenKind.LParen && lookThroughParens)
         {
             // Look through nested parentheses for a query keyword.
             var k = 1;

@@ -273,10 +273,12 @@ public static class Lexer
         return ident[..i];
     }
 
-    private static Token LexQuotedIdentifier(string s, ref int pos, int start)
+    private static Token LexQuotedIdentifier(string s, ref int pos, int start) => LexQuotedIdentifier(s, ref pos, start, start + 1);
+
+    private static Token LexQuotedIdentifier(string s, ref int pos, int start, int bodyStart)
     {
         var sb = new StringBuilder();
-        var i = start + 1;
+        var i = bodyStart;
         while (true)
         {
             if (i >= s.Length)
@@ -533,7 +535,7 @@ public static class Lexer
         var p = start + 2;
         if (quote == '"')
         {
-            raw = LexQuotedIdentifier(s, ref p, start);
+            raw = LexQuotedIdentifier(s, ref p, start, start + 3);
         }
         else
         {

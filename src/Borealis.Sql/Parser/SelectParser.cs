@@ -577,7 +577,7 @@ public sealed partial class SqlParser
         var lateral = Accept(Keyword.Lateral);
         if (Is(TokenKind.LParen))
         {
-            if (IsSelectStart())
+            if (IsSelectStart(lookThroughParens: true))
             {
                 var open = Advance();
                 var q = ParseSelectStatement();

@@ -565,7 +565,7 @@ public sealed partial class SqlParser
     {
         var start = Expect(Keyword.Explain).Start;
         List<DefElem> options;
-        if (Is(TokenKind.LParen) && !IsSelectStart())
+        if (Is(TokenKind.LParen) && !IsSelectStart(lookThroughParens: true))
         {
             options = ParseUtilityOptions();
         }
