@@ -330,7 +330,7 @@ public sealed partial class SqlParser
             do
             {
                 var p = Peek;
-                if (!IsColLabel(p))
+                if (!IsColId(p) && !(p.Kind == TokenKind.Identifier && p.Keyword is Keyword.Select or Keyword.References or Keyword.Create))
                 {
                     throw SyntaxError();
                 }
@@ -359,9 +359,9 @@ public sealed partial class SqlParser
 
             var grantees = RoleList();
             var admin = false;
-            if (isGrant && Is(Keyword.With) && IsAt(1, Keyword.Admin))
+            if (isGrant && Accept(Keyword.With))
             {
-                _pos += 2;
+                Expect(Keyword.Admin);
                 Expect(Keyword.Option);
                 admin = true;
             }
@@ -430,9 +430,9 @@ public sealed partial class SqlParser
         }
         while (Accept(TokenKind.Comma));
         var withGrant = grantOptionFor;
-        if (isGrant && Is(Keyword.With) && IsAt(1, Keyword.Grant))
+        if (isGrant && Accept(Keyword.With))
         {
-            _pos += 2;
+            Expect(Keyword.Grant);
             Expect(Keyword.Option);
             withGrant = true;
         }

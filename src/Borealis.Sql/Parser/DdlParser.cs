@@ -97,9 +97,10 @@ public sealed partial class SqlParser
 
     private bool ParseIfNotExists()
     {
-        if (Is(Keyword.If) && IsAt(1, Keyword.Not) && IsAt(2, Keyword.Exists))
+        if (Is(Keyword.If) && IsAt(1, Keyword.Not))
         {
-            _pos += 3;
+            _pos += 2;
+            Expect(Keyword.Exists);
             return true;
         }
 
@@ -139,9 +140,33 @@ public sealed partial class SqlParser
         Expect(Keyword.Table);
         var ifNotExists = ParseIfNotExists();
         var name = QualifiedName();
-        if (!Is(TokenKind.LParen) || IsCreateTableAs())
+        if (!Is(TokenKind.LParen) || (IsColId(PeekAt(1)) && PeekAt(2).Kind is TokenKind.Comma or TokenKind.RParen))
         {
             IReadOnlyList<string> cols = Is(TokenKind.LParen) ? ParenColIdList() : [];
+            if (Accept(Keyword.With))
+            {
+                ParseRelOptions();
+            }
+
+            if (Is(Keyword.On) && IsAt(1, Keyword.Commit))
+            {
+                _pos += 2;
+                if (!Accept(Keyword.Drop))
+                {
+                    if (!Accept(Keyword.Delete))
+                    {
+                        Expect(Keyword.Preserve);
+                    }
+
+                    Expect(Keyword.Rows);
+                }
+            }
+
+            if (Accept(Keyword.Tablespace))
+            {
+                ColId();
+            }
+
             Expect(Keyword.As);
             var query = ParseSelectStatement();
             var withData = true;
@@ -181,9 +206,8 @@ public sealed partial class SqlParser
         }
 
         IReadOnlyList<DefElem> options = [];
-        if (Is(Keyword.With) && PeekAt(1).Kind == TokenKind.LParen)
+        if (Accept(Keyword.With))
         {
-            _pos++;
             options = ParseRelOptions();
         }
         else if (Is(Keyword.Without) && IsAt(1, Keyword.Oids))
@@ -220,32 +244,6 @@ public sealed partial class SqlParser
         return new CreateTableStatement(name, persistence, ifNotExists, columns, constraints, options, onCommit) { Position = start };
     }
 
-    /// <summary>CREATE TABLE t (a, b) AS …: a column-name list followed by AS.</summary>
-    private bool IsCreateTableAs()
-    {
-        var k = 1;
-        while (true)
-        {
-            if (!IsColId(PeekAt(k)))
-            {
-                return false;
-            }
-
-            var n = PeekAt(k + 1);
-            if (n.Kind == TokenKind.RParen)
-            {
-                return PeekAt(k + 2).IsKeyword(Keyword.As);
-            }
-
-            if (n.Kind != TokenKind.Comma)
-            {
-                return false;
-            }
-
-            k += 2;
-        }
-    }
-
     /// <summary>'(' name [= value], … ')' storage parameters.</summary>
     private List<DefElem> ParseRelOptions()
     {
@@ -263,7 +261,7 @@ public sealed partial class SqlParser
             Node? arg = null;
             if (Accept(TokenKind.Equals))
             {
-                arg = ParseOptionValue();
+                arg = ParseOptionValue(allowReserved: true);
             }
 
             list.Add(new DefElem(name, arg) { Position = start });
@@ -273,8 +271,9 @@ public sealed partial class SqlParser
         return list;
     }
 
-    /// <summary>def_arg: a number (signed), a string, a word (as a string), or a boolean keyword.</summary>
-    private Expr ParseOptionValue()
+    /// <summary>def_arg: a number (signed), a string, a word (as a string), or a boolean keyword.
+    /// Reserved words are allowed only in storage parameters (allowReserved).</summary>
+    private Expr ParseOptionValue(bool allowReserved = false)
     {
         var t = Peek;
         switch (t.Kind)
@@ -298,6 +297,11 @@ public sealed partial class SqlParser
                 _pos++;
                 return new StringLiteral(t.Value!) { Position = t.Start };
             case TokenKind.Identifier or TokenKind.QuotedIdentifier:
+                if (!allowReserved && CategoryOf(t) == KeywordCategory.Reserved && t.Keyword is not (Keyword.True or Keyword.False or Keyword.On))
+                {
+                    throw SyntaxError();
+                }
+
                 _pos++;
                 return new StringLiteral(t.Value!) { Position = t.Start };
             default:
@@ -362,6 +366,11 @@ public sealed partial class SqlParser
                 break;
             case Keyword.Default:
                 _pos++;
+                if (Is(Keyword.Not))
+                {
+                    throw SyntaxError();
+                }
+
                 c = new Constraint(ConstraintKind.Default, name, Expr: ParseExpr(PrecCompare));
                 break;
             case Keyword.Check:
@@ -459,9 +468,8 @@ public sealed partial class SqlParser
     private IReadOnlyList<DefElem>? ParseIndexParameters()
     {
         IReadOnlyList<DefElem>? opts = null;
-        if (Is(Keyword.With) && PeekAt(1).Kind == TokenKind.LParen)
+        if (Accept(Keyword.With))
         {
-            _pos++;
             opts = ParseRelOptions();
         }
 
@@ -642,6 +650,7 @@ public sealed partial class SqlParser
         Expect(Keyword.On);
         var only = Accept(Keyword.Only);
         var table = QualifiedName();
+        Accept(TokenKind.Star);
         string? method = null;
         if (Accept(Keyword.Using))
         {
@@ -657,9 +666,8 @@ public sealed partial class SqlParser
 
         var nnd = ParseNullsDistinct();
         IReadOnlyList<DefElem> options = [];
-        if (Is(Keyword.With) && PeekAt(1).Kind == TokenKind.LParen)
+        if (Accept(Keyword.With))
         {
-            _pos++;
             options = ParseRelOptions();
         }
 
@@ -686,26 +694,23 @@ public sealed partial class SqlParser
         var name = QualifiedName();
         IReadOnlyList<string> cols = Is(TokenKind.LParen) ? ParenColIdList() : [];
         IReadOnlyList<DefElem> options = [];
-        if (Is(Keyword.With) && PeekAt(1).Kind == TokenKind.LParen)
+        if (Accept(Keyword.With))
         {
-            _pos++;
             options = ParseRelOptions();
         }
 
         Expect(Keyword.As);
         var query = ParseSelectStatement();
         string? check = null;
-        if (!materialized && Is(Keyword.With) && (IsAt(1, Keyword.Check) || IsAt(1, Keyword.Cascaded) || IsAt(1, Keyword.Local)))
+        if (!materialized && Accept(Keyword.With))
         {
-            _pos++;
             check = Accept(Keyword.Local) ? "local" : "cascaded";
             Accept(Keyword.Cascaded);
             Expect(Keyword.Check);
             Expect(Keyword.Option);
         }
-        else if (materialized && Is(Keyword.With) && (IsAt(1, Keyword.Data) || IsAt(1, Keyword.No)))
+        else if (materialized && Accept(Keyword.With))
         {
-            _pos++;
             Accept(Keyword.No);
             Expect(Keyword.Data);
         }
@@ -749,9 +754,14 @@ public sealed partial class SqlParser
                     _pos++;
                     list.Add(new DefElem(t.Value!, SignedNumber()) { Position = t.Start });
                     break;
-                case Keyword.No when IsAt(1, Keyword.Minvalue) || IsAt(1, Keyword.Maxvalue) || IsAt(1, Keyword.Cycle):
+                case Keyword.No:
                 {
                     _pos++;
+                    if (!Is(Keyword.Minvalue) && !Is(Keyword.Maxvalue) && !Is(Keyword.Cycle))
+                    {
+                        throw SyntaxError();
+                    }
+
                     var what = Advance();
                     list.Add(new DefElem(what.Value!, what.Keyword == Keyword.Cycle ? new BooleanLiteral(false) : null) { Position = t.Start });
                     break;

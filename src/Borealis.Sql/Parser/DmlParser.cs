@@ -103,14 +103,14 @@ public sealed partial class SqlParser
                 var cols = ColIdList();
                 Expect(TokenKind.RParen);
                 Expect(TokenKind.Equals);
-                var value = ParseValuesItem();
+                var value = ParseExpr();
                 list.Add(new SetClause(cols, value, true) { Position = start });
             }
             else
             {
                 var col = ColId();
                 Expect(TokenKind.Equals);
-                var value = ParseValuesItem();
+                var value = ParseExpr();
                 list.Add(new SetClause([col], value, false) { Position = start });
             }
         }
@@ -179,9 +179,13 @@ public sealed partial class SqlParser
             {
                 column = ColId();
             }
-            else
+            else if ((IsColId(Peek) || IsTypeFuncName(Peek)) && PeekAt(1).Kind is TokenKind.LParen or TokenKind.Dot)
             {
                 expr = ParseExpr(PrecSubscript);
+            }
+            else
+            {
+                throw SyntaxError();
             }
 
             IReadOnlyList<string>? collation = null;

@@ -20,7 +20,7 @@ public sealed partial class SqlParser
             case Keyword.Null:
                 _pos++;
                 return new NullLiteral { Position = t.Start };
-            case Keyword.Default when _allowDefault:
+            case Keyword.Default:
                 _pos++;
                 return new DefaultExpr { Position = t.Start };
             case Keyword.Case:

@@ -22,9 +22,6 @@ public sealed partial class SqlParser
     private const int PrecSubscript = 15;
     private const int PrecCast = 16;
 
-    /// <summary>Set while parsing a VALUES row or SET value, where a bare DEFAULT is allowed.</summary>
-    private bool _allowDefault;
-
     private Expr ParseExpr() => ParseExpr(0);
 
     private List<Expr> ParseExprList()
@@ -93,8 +90,6 @@ public sealed partial class SqlParser
                 return PrecCompare;
             case TokenKind.Operator:
                 return _sql[t.Start] == '$' || (t.End - t.Start == 1 && !IsOperatorChar(_sql[t.Start])) ? -1 : PrecOp;
-            case TokenKind.LBracket:
-                return PrecSubscript;
             case TokenKind.Typecast:
                 return PrecCast;
             case TokenKind.Identifier:
@@ -104,8 +99,18 @@ public sealed partial class SqlParser
                         return PrecOr;
                     case Keyword.And:
                         return PrecAnd;
-                    case Keyword.Is or Keyword.Isnull or Keyword.Notnull:
+                    case Keyword.Isnull or Keyword.Notnull:
                         return PrecIs;
+                    case Keyword.Is:
+                    {
+                        // "SELECT c IS FROM t": IS not followed by a test is a bare column label.
+                        var n = PeekAt(1);
+                        return n.Kind == TokenKind.Identifier &&
+                               n.Keyword is Keyword.Not or Keyword.Null or Keyword.True or Keyword.False or Keyword.Unknown or Keyword.Distinct
+                                   or Keyword.Document or Keyword.Normalized or Keyword.Nfc or Keyword.Nfd or Keyword.Nfkc or Keyword.Nfkd
+                            ? PrecIs
+                            : -1;
+                    }
                     case Keyword.Between or Keyword.In or Keyword.Like or Keyword.Ilike or Keyword.Similar:
                         return PrecLike;
                     case Keyword.Not:
@@ -161,8 +166,6 @@ public sealed partial class SqlParser
     {
         switch (t.Kind)
         {
-            case TokenKind.LBracket:
-                return WithIndirection(left);
             case TokenKind.Typecast:
             {
                 _pos++;

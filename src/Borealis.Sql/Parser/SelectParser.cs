@@ -266,37 +266,17 @@ public sealed partial class SqlParser
         do
         {
             Expect(TokenKind.LParen);
-            var saved = _allowDefault;
-            _allowDefault = true;
             var row = new List<Expr>();
             do
             {
-                row.Add(ParseValuesItem());
+                row.Add(ParseExpr());
             }
             while (Accept(TokenKind.Comma));
-            _allowDefault = saved;
             Expect(TokenKind.RParen);
             rows.Add(row);
         }
         while (Accept(TokenKind.Comma));
         return new ValuesCore(rows) { Position = start };
-    }
-
-    /// <summary>A VALUES or SET item: DEFAULT alone, or an expression (DEFAULT not allowed inside).</summary>
-    private Expr ParseValuesItem()
-    {
-        if (Is(Keyword.Default) && PeekAt(1).Kind is TokenKind.Comma or TokenKind.RParen or TokenKind.Semicolon or TokenKind.EndOfInput
-            || (Is(Keyword.Default) && PeekAt(1).Kind == TokenKind.Identifier && PeekAt(1).Keyword is Keyword.Where or Keyword.Returning or Keyword.From))
-        {
-            var t = Advance();
-            return new DefaultExpr { Position = t.Start };
-        }
-
-        var saved = _allowDefault;
-        _allowDefault = false;
-        var e = ParseExpr();
-        _allowDefault = saved;
-        return e;
     }
 
     private bool IsTargetListEnd()

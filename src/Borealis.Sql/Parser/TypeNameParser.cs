@@ -55,6 +55,19 @@ public sealed partial class SqlParser
     private TypeName SystemType(string name, IReadOnlyList<Expr>? mods, int start) =>
         new(["pg_catalog", name], mods ?? NoModifiers, NoBounds) { Position = start };
 
+    /// <summary>'(' Iconst ')' for character and bit lengths.</summary>
+    private List<Expr>? OptLength()
+    {
+        if (!Accept(TokenKind.LParen))
+        {
+            return null;
+        }
+
+        var t = Expect(TokenKind.Integer);
+        Expect(TokenKind.RParen);
+        return [new IntegerLiteral(t.Integer) { Position = t.Start }];
+    }
+
     private List<Expr>? OptTypeModifiers()
     {
         if (!Is(TokenKind.LParen))
@@ -124,7 +137,7 @@ public sealed partial class SqlParser
                 {
                     _pos++;
                     var varying = Accept(Keyword.Varying);
-                    var mods = OptTypeModifiers();
+                    var mods = OptLength();
                     if (mods is null && !varying && !constContext)
                     {
                         mods = [new IntegerLiteral(1)];
@@ -150,7 +163,7 @@ public sealed partial class SqlParser
                         varying = Accept(Keyword.Varying);
                     }
 
-                    var mods = OptTypeModifiers();
+                    var mods = OptLength();
                     if (mods is null && !varying && !constContext)
                     {
                         mods = [new IntegerLiteral(1)];

@@ -39,7 +39,7 @@ public sealed partial class SqlParser
                 _ = Accept(Keyword.Work) || Accept(Keyword.Transaction);
                 if (t.Keyword == Keyword.Rollback && Accept(Keyword.To))
                 {
-                    Accept(Keyword.Savepoint);
+                    SkipOptionalSavepointWord();
                     return new TransactionStatement(TransactionKind.RollbackTo, [], ColId()) { Position = start };
                 }
 
@@ -49,13 +49,22 @@ public sealed partial class SqlParser
             case Keyword.Savepoint:
                 return new TransactionStatement(TransactionKind.Savepoint, [], ColId()) { Position = start };
             case Keyword.Release:
-                Accept(Keyword.Savepoint);
+                SkipOptionalSavepointWord();
                 return new TransactionStatement(TransactionKind.Release, [], ColId()) { Position = start };
             case Keyword.Prepare:
                 Expect(Keyword.Transaction);
                 return new TransactionStatement(TransactionKind.PrepareTransaction, [], StringConstant()) { Position = start };
             default:
                 throw SyntaxErrorAt(t);
+        }
+    }
+
+    /// <summary>The optional SAVEPOINT noise word, unless it is the savepoint's name.</summary>
+    private void SkipOptionalSavepointWord()
+    {
+        if (Is(Keyword.Savepoint) && IsColId(PeekAt(1)))
+        {
+            _pos++;
         }
     }
 
@@ -100,9 +109,14 @@ public sealed partial class SqlParser
 
                 list.Add(new DefElem("transaction_isolation", new StringLiteral(level)) { Position = t.Start });
             }
-            else if (Is(Keyword.Read) && (IsAt(1, Keyword.Only) || IsAt(1, Keyword.Write)))
+            else if (Is(Keyword.Read))
             {
                 _pos++;
+                if (!Is(Keyword.Only) && !Is(Keyword.Write))
+                {
+                    throw SyntaxError();
+                }
+
                 var readOnly = Advance().Keyword == Keyword.Only;
                 list.Add(new DefElem("transaction_read_only", new BooleanLiteral(readOnly)) { Position = t.Start });
             }
@@ -111,10 +125,15 @@ public sealed partial class SqlParser
                 _pos++;
                 list.Add(new DefElem("transaction_deferrable", new BooleanLiteral(true)) { Position = t.Start });
             }
-            else if (Is(Keyword.Not) && IsAt(1, Keyword.Deferrable))
+            else if (Is(Keyword.Not))
             {
-                _pos += 2;
+                _pos++;
+                Expect(Keyword.Deferrable);
                 list.Add(new DefElem("transaction_deferrable", new BooleanLiteral(false)) { Position = t.Start });
+            }
+            else if (list.Count > 0 && _tokens[_pos - 1].Kind == TokenKind.Comma)
+            {
+                throw SyntaxError();
             }
             else
             {
@@ -184,7 +203,7 @@ public sealed partial class SqlParser
         if (Is(Keyword.Names) && !(PeekAt(1).Kind is TokenKind.Equals || IsAt(1, Keyword.To)))
         {
             _pos++;
-            if (Accept(Keyword.Default))
+            if (Accept(Keyword.Default) || !Is(TokenKind.String))
             {
                 return new SetStatement(SetKind.Default, "client_encoding", [], local, []) { Position = start };
             }
@@ -325,14 +344,15 @@ public sealed partial class SqlParser
     }
 
     /// <summary>'(' name [value], … ')' utility options (EXPLAIN, VACUUM, COPY).</summary>
-    private List<DefElem> ParseUtilityOptions()
+    private List<DefElem> ParseUtilityOptions(bool anyLabel = false)
     {
         Expect(TokenKind.LParen);
         var list = new List<DefElem>();
         do
         {
             var t = Peek;
-            if (!IsColLabel(t))
+            if (!IsColLabel(t) ||
+                (!anyLabel && CategoryOf(t) == KeywordCategory.Reserved && t.Keyword is not (Keyword.Analyze or Keyword.Analyse)))
             {
                 throw SyntaxError();
             }
@@ -477,7 +497,7 @@ public sealed partial class SqlParser
         Accept(Keyword.With);
         if (Is(TokenKind.LParen))
         {
-            options.AddRange(ParseUtilityOptions());
+            options.AddRange(ParseUtilityOptions(anyLabel: true));
         }
         else
         {
