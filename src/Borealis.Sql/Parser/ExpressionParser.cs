@@ -138,10 +138,10 @@ public sealed partial class SqlParser
     private static bool IsOperatorChar(char c) =>
         c is '~' or '!' or '@' or '#' or '^' or '&' or '|' or '`' or '?' or '+' or '-' or '*' or '/' or '%' or '<' or '>' or '=';
 
-    private string OperatorText(Token t) => t.Kind switch
-    {
-        TokenKind.NotEquals => "<>",
-        _ => _sql.Substring(t.Start, t.End - t.Start) switch
+    /// <summary>The operator's text; common operators map to constants without allocating.</summary>
+    private string OperatorText(Token t) => t.Kind == TokenKind.NotEquals
+        ? "<>"
+        : _sql.AsSpan(t.Start, t.End - t.Start) switch
         {
             "+" => "+",
             "-" => "-",
@@ -157,10 +157,18 @@ public sealed partial class SqlParser
             "||" => "||",
             "->" => "->",
             "->>" => "->>",
+            "#>" => "#>",
+            "#>>" => "#>>",
+            "@>" => "@>",
+            "<@" => "<@",
             "~" => "~",
-            var s => s,
-        },
-    };
+            "!~" => "!~",
+            "~*" => "~*",
+            "!~*" => "!~*",
+            "~~" => "~~",
+            "&&" => "&&",
+            var other => other.ToString(),
+        };
 
     private Expr ParseInfix(Expr left, Token t, int prec)
     {
