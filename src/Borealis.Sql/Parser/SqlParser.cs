@@ -241,9 +241,9 @@ public sealed partial class SqlParser
 
     private ParseException LexError(Token t)
     {
+        // Like scanner_yyerror: the text from the token's start to where scanning stopped.
         var text = t.End > t.Start ? _sql[t.Start..t.End] : _sql[t.Start..];
-        var state = t.Value == "parameter number too large" ? SqlStates.SyntaxError : SqlStates.SyntaxError;
-        return new ParseException(new ParseError(state, $"{t.Value} at or near \"{text}\"", ParseException.CharPosition(_sql, t.Start)));
+        return new ParseException(new ParseError(SqlStates.SyntaxError, $"{t.Value} at or near \"{text}\"", ParseException.CharPosition(_sql, t.Start)));
     }
 
     /// <summary>A non-syntax error PostgreSQL's grammar raises itself (e.g. "LIMIT #,# syntax is not supported").</summary>
