@@ -110,9 +110,10 @@ public sealed class RandomInputTests(ITestOutputHelper output)
         var seed = Seed();
         output.WriteLine($"seed {seed} (replay with BOREALIS_SQL_SEED={seed})");
         var rng = new Random(seed);
-        var corpus = ((IEnumerable<object[]>)WorkloadStatementTests.Pgbench).Concat(WorkloadStatementTests.Sysbench).Select(r => (string)r[0]).ToList();
+        var corpus = ((IEnumerable<object[]>)WorkloadStatementTests.Pgbench).Concat(WorkloadStatementTests.Sysbench)
+            .Concat(RoundTripTests.Statements).Concat(ToolQueryTests.Queries).Select(r => (string)r[0]).ToList();
         corpus.Add(WorkloadStatementTests.NpgsqlTypeLoading);
-        for (var i = 0; i < 20_000; i++)
+        for (var i = 0; i < 40_000; i++)
         {
             var chars = corpus[rng.Next(corpus.Count)].ToCharArray().ToList();
             var edits = rng.Next(1, 4);
