@@ -326,6 +326,18 @@ public sealed class StatementTests
     }
 
     [Fact]
+    public void Cursors()
+    {
+        var d = TestSql.One<DeclareCursorStatement>("DECLARE c NO SCROLL CURSOR WITH HOLD FOR SELECT 1");
+        Assert.Equal(("c", false, true), (d.Name, d.Scroll!.Value, d.Hold));
+        var f = TestSql.One<FetchStatement>("FETCH FORWARD 100 FROM c");
+        Assert.Equal((false, FetchDirection.Forward, 100L, "c"), (f.Move, f.Direction, f.Count, f.Cursor));
+        var last = TestSql.One<FetchStatement>("MOVE LAST IN c");
+        Assert.Equal((true, FetchDirection.Absolute, -1L), (last.Move, last.Direction, last.Count));
+        Assert.Equal(FetchStatement.All, TestSql.One<FetchStatement>("FETCH ALL FROM c").Count);
+    }
+
+    [Fact]
     public void MultipleStatementsWithEmptyOnes()
     {
         const string sql = ";SELECT 1;; INSERT INTO t VALUES (1) ;";

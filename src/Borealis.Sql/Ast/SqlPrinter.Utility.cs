@@ -275,6 +275,27 @@ public sealed partial class SqlPrinter
                 }
 
                 return true;
+            case DeclareCursorStatement d:
+                W("DECLARE ").Id(d.Name).W(d.Binary ? " BINARY" : "").W(d.Insensitive ? " INSENSITIVE" : "");
+                W(d.Scroll switch
+                {
+                    true => " SCROLL",
+                    false => " NO SCROLL",
+                    _ => "",
+                });
+                W(d.Hold ? " CURSOR WITH HOLD FOR " : " CURSOR FOR ");
+                Select(d.Query);
+                return true;
+            case FetchStatement f:
+                W(f.Move ? "MOVE " : "FETCH ").W(f.Direction switch
+                {
+                    FetchDirection.Forward => "FORWARD ",
+                    FetchDirection.Backward => "BACKWARD ",
+                    FetchDirection.Absolute => "ABSOLUTE ",
+                    _ => "RELATIVE ",
+                });
+                W(f.Count == FetchStatement.All ? "ALL" : f.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)).W(" FROM ").Id(f.Cursor);
+                return true;
             case SimpleCommandStatement c:
                 W(c.Command);
                 if (c.Command == "CLOSE")

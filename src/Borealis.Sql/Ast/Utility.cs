@@ -95,3 +95,22 @@ public sealed record NotifyStatement(string Verb, string? Channel, string? Paylo
 
 /// <summary>CHECKPOINT, and CLOSE name|ALL (Name null).</summary>
 public sealed record SimpleCommandStatement(string Command, string? Name) : Statement;
+
+/// <summary>DECLARE name [BINARY] [ASENSITIVE|INSENSITIVE] [[NO] SCROLL] CURSOR [WITH|WITHOUT HOLD] FOR query.
+/// Scroll is null when neither SCROLL nor NO SCROLL is given.</summary>
+public sealed record DeclareCursorStatement(string Name, bool Binary, bool Insensitive, bool? Scroll, bool Hold, SelectStatement Query) : Statement;
+
+public enum FetchDirection : byte
+{
+    Forward,
+    Backward,
+    Absolute,
+    Relative,
+}
+
+/// <summary>FETCH or MOVE (Move) in PostgreSQL's normal form: NEXT is FORWARD 1, PRIOR is
+/// BACKWARD 1, FIRST is ABSOLUTE 1, LAST is ABSOLUTE -1; Count is <see cref="All"/> for ALL.</summary>
+public sealed record FetchStatement(bool Move, FetchDirection Direction, long Count, string Cursor) : Statement
+{
+    public const long All = long.MaxValue;
+}

@@ -457,6 +457,10 @@ public sealed partial class SqlParser
                 return ParseDo();
             case Keyword.Listen or Keyword.Notify or Keyword.Unlisten:
                 return ParseNotify();
+            case Keyword.Declare:
+                return ParseDeclareCursor();
+            case Keyword.Fetch or Keyword.Move:
+                return ParseFetch();
             case Keyword.Checkpoint:
                 _pos++;
                 return new SimpleCommandStatement("CHECKPOINT", null) { Position = t.Start };
