@@ -346,6 +346,8 @@ public sealed class StatementTests
         Assert.Equal("SELECT 1", sql.Substring(all[0].Location, all[0].Length));
         Assert.Equal("INSERT INTO t VALUES (1)", sql.Substring(all[1].Location, all[1].Length));
         Assert.Empty(SqlParser.Parse(" ;; -- nothing\n"));
+        var e = Assert.Throws<ParseException>(() => SqlParser.ParseOne("SELECT 1; SELECT 2"));
+        Assert.Equal(("42601", "cannot insert multiple commands into a prepared statement"), (e.SqlState, e.Message));
     }
 
     [Fact]

@@ -56,13 +56,20 @@ public sealed partial class SqlParser
         }
     }
 
-    /// <summary>Parses exactly one statement (empty statements around it allowed).</summary>
+    /// <summary>Parses exactly one statement (empty statements around it allowed), as the extended
+    /// protocol's Parse message requires; several statements fail as PostgreSQL fails them.
+    /// An empty string is an error here; the caller answers it with EmptyQueryResponse.</summary>
     public static Statement ParseOne(string sql)
     {
         var all = Parse(sql);
-        if (all.Count != 1)
+        if (all.Count > 1)
         {
-            throw new ParseException(new ParseError(SqlStates.SyntaxError, $"expected one statement, found {all.Count}", 0));
+            throw new ParseException(new ParseError(SqlStates.SyntaxError, "cannot insert multiple commands into a prepared statement", 0));
+        }
+
+        if (all.Count == 0)
+        {
+            throw new ParseException(new ParseError(SqlStates.SyntaxError, "empty query", 0));
         }
 
         return all[0].Statement;
