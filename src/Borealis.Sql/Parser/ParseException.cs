@@ -40,8 +40,10 @@ public sealed class ParseException : Exception
 
     public int Position => Error.Position;
 
-    /// <summary>PostgreSQL counts positions in characters (code points), not UTF-16 units.</summary>
-    internal static int CharPosition(string sql, int offset)
+    /// <summary>The ErrorResponse position (1-based, in characters as PostgreSQL counts them, i.e.
+    /// code points) of the 0-based UTF-16 <paramref name="offset"/> a node's Position holds; for
+    /// errors the binder raises at a node.</summary>
+    public static int CharPosition(string sql, int offset)
     {
         offset = Math.Clamp(offset, 0, sql.Length);
         var surrogates = 0;
