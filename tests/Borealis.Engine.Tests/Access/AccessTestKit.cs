@@ -139,7 +139,7 @@ internal sealed class AddBalance(long delta, long noteDelta = 0) : IRowModifier
 /// <summary>Runs a transaction body, retrying 40001 / 40P01 like a client; returns the attempts made.</summary>
 internal static class Client
 {
-    public static async Task<int> RunAsync(TxnManager txm, IsolationLevel iso, Func<Transaction, Task> body, int maxAttempts = 200)
+    public static async Task<int> RunAsync(TxnManager txm, IsolationLevel iso, Func<Transaction, Task> body, int maxAttempts = 100_000)
     {
         for (int attempt = 1; ; attempt++)
         {
@@ -153,7 +153,7 @@ internal static class Client
             catch (TxnException e) when (e.IsRetryable && attempt < maxAttempts)
             {
                 await txm.RollbackAsync(tx);
-                await Task.Yield();
+                await Task.Delay(Random.Shared.Next(0, Math.Min(attempt, 4))); // back off like a client
             }
             catch
             {

@@ -48,9 +48,11 @@ public sealed class TableConcurrencyTests(ITestOutputHelper output)
                             var snap = f.Txm.StatementSnapshot(tx);
                             var row = await f.GetAsync(snap, id);
                             Assert.NotNull(row);
+                            await Task.Yield(); // a client round trip: let others interleave
                             var r = await f.Table.UpdateAsync(tx, row.Value.Tid, new AddBalance(delta));
                             Assert.Equal(ModifyStatus.Done, r.Status);
                             tx.CommandCounterIncrement();
+                            await Task.Yield();
                         }
                     });
                     Interlocked.Increment(ref committed);
@@ -103,9 +105,11 @@ public sealed class TableConcurrencyTests(ITestOutputHelper output)
                     var snap = f.Txm.StatementSnapshot(tx);
                     var row = await f.GetAsync(snap, 1);
                     Assert.NotNull(row);
+                    await Task.Yield();
                     var r = await f.Table.UpdateAsync(tx, row.Value.Tid, new AddBalance(1));
                     Assert.Equal(ModifyStatus.Done, r.Status);
                     tx.CommandCounterIncrement();
+                    await Task.Yield();
                 });
                 Interlocked.Increment(ref committed);
                 Interlocked.Add(ref retries, attempts - 1);
