@@ -7,7 +7,7 @@ using Borealis.Engine.Txn;
 
 namespace Borealis.Engine.Vacuum;
 
-/// <summary>Outcome of vacuuming one table.</summary>
+/// <summary>Outcome of vacuuming one table: heap pages visited, versions whose storage was freed, index entries deleted, chain roots re-pointed.</summary>
 public readonly record struct VacuumResult(long PagesScanned, long VersionsRemoved, long IndexEntriesRemoved, long ChainsRepointed);
 
 /// <summary>
@@ -48,7 +48,7 @@ public sealed class Vacuumer(TxnManager txm)
             foreach (ulong p in pages)
             {
                 var s = await PagePruner.PruneAsync(table, p, horizon, dead, ct).ConfigureAwait(false);
-                removed += s.Unused;
+                removed += s.Unused + s.MarkedDead;
                 repointed += s.Repointed;
                 Interlocked.Increment(ref _pages);
             }
@@ -71,8 +71,7 @@ public sealed class Vacuumer(TxnManager txm)
                 foreach (ulong t in dead) byPage.Add(Tid.FromPacked(t).Page);
                 foreach (ulong p in byPage)
                 {
-                    var r = await table.Heap.PruneAsync(p, new PagePruner.ReleaseDead(dead), ct).ConfigureAwait(false);
-                    removed += r.Unused;
+                    await table.Heap.PruneAsync(p, new PagePruner.ReleaseDead(dead), ct).ConfigureAwait(false);
                 }
             }
             table.ResetChanges(changes);
