@@ -28,6 +28,9 @@ public sealed class TableConcurrencyTests(ITestOutputHelper output)
         int seed = AccessFixture.Seed("BOREALIS_SEED");
         output.WriteLine($"seed {seed} (replay with BOREALIS_SEED={seed}) isolation {iso}");
         var f = await BankAsync();
+        var vac = new Borealis.Engine.Vacuum.Vacuumer(f.Txm);
+        await using var worker = new Borealis.Engine.Vacuum.VacuumWorker(f.Txm, vac, threshold: 40); // vacuums while transfers and audits run
+        worker.Register(f.Table);
         const long total = Accounts * Initial;
         int workers = 6, transfers = 60, committed = 0, retries = 0, audits = 0;
         var tasks = new List<Task>();
@@ -74,7 +77,8 @@ public sealed class TableConcurrencyTests(ITestOutputHelper output)
             }));
         }
         await Task.WhenAll(tasks);
-        output.WriteLine($"committed {committed}, retries {retries}, audits {audits}");
+        output.WriteLine($"committed {committed}, retries {retries}, audits {audits}, vacuums {vac.TablesVacuumed}, versions removed {vac.VersionsRemoved}, opportunistic prunes {f.Table.OpportunisticPrunes}");
+        Assert.Null(worker.LastError);
         var end = f.Txm.Begin();
         var s = f.Txm.StatementSnapshot(end);
         Assert.Equal(total, (await f.SeqScanAsync(s)).Values.Sum(v => v.Balance));
