@@ -117,3 +117,31 @@ public sealed class UniqueTests(ITestOutputHelper output)
         await f.Txm.RollbackAsync(b);
     }
 }
+
+public sealed class SerializableScanTests
+{
+    [Fact]
+    public async Task Write_skew_through_scans_aborts_one_serializable_transaction()
+    {
+        var f = await AccessFixture.CreateAsync();
+        var t0 = f.Txm.Begin();
+        await f.Table.InsertAsync(t0, AccessFixture.Row(1, 50));
+        await f.Table.InsertAsync(t0, AccessFixture.Row(2, 50));
+        await f.Txm.CommitAsync(t0);
+        // Each reads the whole table (range scan) and withdraws from a different row if the sum allows it.
+        var a = f.Txm.Begin(Borealis.Engine.Txn.IsolationLevel.Serializable);
+        var b = f.Txm.Begin(Borealis.Engine.Txn.IsolationLevel.Serializable);
+        foreach (var (tx, id) in new[] { (a, 1), (b, 2) })
+        {
+            var snap = f.Txm.StatementSnapshot(tx);
+            var rows = await f.IndexScanAsync(snap, 0, Borealis.Engine.BTree.ScanDirection.Forward);
+            Assert.Equal(100, rows.Sum(r => r.Balance));
+            var row = await f.GetAsync(snap, id);
+            await f.Table.UpdateAsync(tx, row!.Value.Tid, new AddBalance(-80));
+            tx.CommandCounterIncrement();
+        }
+        await f.Txm.CommitAsync(a);
+        var e = await Assert.ThrowsAsync<Borealis.Engine.Txn.TxnException>(async () => await f.Txm.CommitAsync(b));
+        Assert.Equal("40001", e.SqlState);
+    }
+}
