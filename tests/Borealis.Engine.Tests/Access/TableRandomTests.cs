@@ -161,3 +161,103 @@ public sealed class TableRandomTests(ITestOutputHelper output)
         await f.Txm.CommitAsync(tx);
     }
 }
+
+public sealed class TableStressTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// Writers do HOT and key-changing updates, deletes and re-inserts (keeping the row count and
+    /// the sum of balances constant per transaction) while readers check every snapshot by all
+    /// access paths and the vacuum worker prunes underneath.
+    /// </summary>
+    [Fact]
+    public async Task Readers_see_consistent_snapshots_by_every_path_while_writers_and_vacuum_run()
+    {
+        int seed = AccessFixture.Seed("BOREALIS_SEED");
+        output.WriteLine($"seed {seed} (replay with BOREALIS_SEED={seed})");
+        const int rows = 40;
+        var f = await AccessFixture.CreateAsync(frames: 24, secondary: true);
+        var t0 = f.Txm.Begin();
+        for (int i = 0; i < rows; i++) await f.Table.InsertAsync(t0, AccessFixture.Row(i, 100));
+        await f.Txm.CommitAsync(t0);
+        var vac = new Vacuumer(f.Txm);
+        await using var worker = new VacuumWorker(f.Txm, vac, threshold: 25);
+        worker.Register(f.Table);
+        using var stop = new CancellationTokenSource();
+        int checks = 0, writes = 0, skipped = 0;
+        // READ COMMITTED: a row deleted (and re-inserted) concurrently is skipped, as PostgreSQL's UPDATE 0; the client retries.
+        void Done(ModifyResult r)
+        {
+            if (r.Status == ModifyStatus.Done) return;
+            Interlocked.Increment(ref skipped);
+            throw new TxnException(SqlStates.SerializationFailure, "row vanished: retry");
+        }
+        var writers = Enumerable.Range(0, 3).Select(w => Task.Run(async () =>
+        {
+            var rng = new Random(seed + w);
+            for (int n = 0; n < 80; n++)
+            {
+                int a = rng.Next(rows), b = rng.Next(rows - 1);
+                if (b >= a) b++;
+                int kind = rng.Next(3);
+                await Client.RunAsync(f.Txm, IsolationLevel.ReadCommitted, async tx =>
+                {
+                    var snap = f.Txm.StatementSnapshot(tx);
+                    var ra = await f.GetAsync(snap, a);
+                    var rb = await f.GetAsync(snap, b);
+                    await Task.Yield();
+                    if (kind == 0)
+                    {
+                        // Move 1 from a to b: key-changing updates.
+                        Done(await f.Table.UpdateAsync(tx, ra!.Value.Tid, new AddBalance(-1)));
+                        tx.CommandCounterIncrement();
+                        Done(await f.Table.UpdateAsync(tx, rb!.Value.Tid, new AddBalance(1)));
+                    }
+                    else if (kind == 1)
+                    {
+                        await f.Table.UpdateAsync(tx, ra!.Value.Tid, new AddBalance(0, 1)); // HOT
+                    }
+                    else
+                    {
+                        // Delete a and re-insert it with the same balance read under the row lock.
+                        Done(await f.Table.LockRowAsync(tx, ra!.Value.Tid, RowLockStrength.ForUpdate));
+                        tx.CommandCounterIncrement();
+                        var cur = await f.GetAsync(f.Txm.StatementSnapshot(tx), a);
+                        Done(await f.Table.DeleteAsync(tx, cur!.Value.Tid));
+                        tx.CommandCounterIncrement();
+                        await f.Table.InsertAsync(tx, AccessFixture.Row(a, cur.Value.Balance, cur.Value.Note));
+                    }
+                    tx.CommandCounterIncrement();
+                });
+                Interlocked.Increment(ref writes);
+            }
+        })).ToArray();
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var tx = f.Txm.Begin(IsolationLevel.RepeatableRead);
+                var snap = f.Txm.StatementSnapshot(tx);
+                var seq = await f.SeqScanAsync(snap);
+                Assert.Equal(rows, seq.Count);
+                Assert.Equal(rows * 100L, seq.Values.Sum(v => v.Balance));
+                var byId = await f.IndexScanAsync(snap, 0, r == 0 ? ScanDirection.Forward : ScanDirection.Backward);
+                Assert.Equal(seq.Select(kv => (kv.Key, kv.Value.Balance, kv.Value.Note)).OrderBy(x => x.Key), byId.OrderBy(x => x.Id));
+                var byBal = await f.IndexScanAsync(snap, 1, r == 0 ? ScanDirection.Backward : ScanDirection.Forward);
+                Assert.Equal(seq.Keys, byBal.Select(x => x.Id).Order());
+                await f.Txm.CommitAsync(tx);
+                Interlocked.Increment(ref checks);
+                await Task.Yield();
+            }
+        })).ToArray();
+        await Task.WhenAll(writers);
+        await stop.CancelAsync();
+        await Task.WhenAll(readers);
+        output.WriteLine($"skipped (deleted concurrently, retried) {skipped}");
+        output.WriteLine($"writes {writes}, reader checks {checks}, vacuums {vac.TablesVacuumed}, removed {vac.VersionsRemoved} versions / {vac.IndexEntriesRemoved} entries, opportunistic prunes {f.Table.OpportunisticPrunes}");
+        Assert.Null(worker.LastError);
+        var end = new SortedDictionary<int, (long, long)>(await f.SeqScanAsync(Snapshot.AtReadPoint(f.Txm.Store, f.Volume.Vdl)));
+        await vac.VacuumTableAsync(f.Table);
+        await TableRandomTests.VerifyAsync(f, end, new Random(seed));
+        Assert.True(await HeapTestKit.AssertCachedPagesMatchStorageAsync(f.Volume, f.Pool) > 0);
+    }
+}
