@@ -40,6 +40,63 @@ public sealed class TableCrashAndAllocTests(ITestOutputHelper output)
         await f.Txm.CommitAsync(reader);
     }
 
+    [Fact]
+    public async Task Scans_allocate_nothing_per_row_on_cached_pages()
+    {
+        var f = await AccessFixture.CreateAsync(frames: 256, secondary: true);
+        var tx = f.Txm.Begin();
+        for (int i = 0; i < 400; i++) await f.Table.InsertAsync(tx, AccessFixture.Row(i, i % 13));
+        await f.Txm.CommitAsync(tx);
+        var snap = Snapshot.AtReadPoint(f.Txm.Store, f.Volume.Vdl);
+        using var idx = new IndexScan(f.Table, 1);
+        long Drain(bool warm)
+        {
+            long n = 0;
+            idx.Reset(default, ScanDirection.Forward, snap);
+            while (true)
+            {
+                var vt = idx.MoveNextAsync();
+                if (!vt.IsCompletedSuccessfully) { if (!vt.AsTask().GetAwaiter().GetResult()) break; }
+                else if (!vt.Result) break;
+                n += idx.Row.Length;
+            }
+            return n;
+        }
+        Drain(true);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        long bytes = Drain(false);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        output.WriteLine($"index scan of 400 rows ({bytes} bytes): allocated {allocated} bytes");
+        Assert.True(allocated < 400, $"index scan allocated {allocated} bytes for 400 rows");
+
+        using var scan = f.Table.Scan(snap);
+        before = GC.GetAllocatedBytesForCurrentThread();
+        int rows = 0;
+        while (await scan.MoveNextAsync()) rows++;
+        allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        output.WriteLine($"sequential scan of {rows} rows: allocated {allocated} bytes");
+        Assert.Equal(400, rows);
+        Assert.True(allocated < 400 * 8, $"sequential scan allocated {allocated} bytes for 400 rows");
+    }
+
+    [Fact]
+    public async Task Index_entry_format_is_key_columns_then_big_endian_tid()
+    {
+        var f = await AccessFixture.CreateAsync();
+        var tx = f.Txm.Begin();
+        var tid = await f.Table.InsertAsync(tx, AccessFixture.Row(5, 1));
+        await f.Txm.CommitAsync(tx);
+        var c = new BTreeCursor(f.Table.Trees[0]);
+        c.Reset(BTreeRange.All);
+        Assert.True(await c.MoveNextAsync());
+        var expected = new byte[AccessFixture.IdKeyBytes(5).Length + 8];
+        AccessFixture.IdKeyBytes(5).CopyTo(expected, 0);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(expected.AsSpan(expected.Length - 8), (tid.Page << 16) | tid.Slot);
+        Assert.Equal(expected, c.Key.ToArray());
+        Assert.Equal(0, c.Value.Length);
+        Assert.False(await c.MoveNextAsync());
+    }
+
     private static int Lookup(Table table, byte[] key, Snapshot snap, byte[] buf)
     {
         var vt = table.LookupAsync(0, key, snap, buf);
