@@ -180,6 +180,8 @@ public sealed partial class Table
     {
         await Txm.AssignXidAsync(tx, ct).ConfigureAwait(false);
         CheckKeys(row.Span);
+        ulong target = Heap.InsertTarget;
+        if (target != 0) await PruneIfFullAsync(target, row.Length, ct).ConfigureAwait(false);
         var ins = await Heap.InsertAsync(tx.CurrentXid, tx.CommandId, row, ct).ConfigureAwait(false);
         tx.RecordWrite(RelationId, ins.Tid.Page);
         await InsertEntriesAsync(tx, row, ins.Tid, ct).ConfigureAwait(false);

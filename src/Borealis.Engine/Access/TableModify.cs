@@ -143,7 +143,8 @@ public sealed partial class Table
 
     /// <summary>
     /// Opportunistic pruning (PostgreSQL's heap_page_prune_opt): when an update's new version would
-    /// not fit its page, prune the page first so the update can stay on it (HOT).
+    /// not fit its page, prune the page first so the update can stay on it (HOT); likewise the
+    /// heap's current insert page before an insert.
     /// </summary>
     private async ValueTask PruneIfFullAsync(ulong pageNo, int newRowLength, CancellationToken ct)
     {

@@ -176,6 +176,29 @@ public sealed class VacuumTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Insert_prunes_its_full_target_page_instead_of_extending()
+    {
+        var f = await AccessFixture.CreateAsync(frames: 24, secondary: true);
+        var tids = await FillAsync(f, 80);
+        ulong page = tids[0].Page;
+        Assert.All(tids, t => Assert.Equal(page, t.Page));
+        var d = f.Txm.Begin();
+        foreach (var t in tids) Assert.Equal(ModifyStatus.Done, (await f.Table.DeleteAsync(d, t)).Status);
+        await f.Txm.CommitAsync(d);
+        var tx = f.Txm.Begin();
+        for (int i = 0; i < 80; i++)
+        {
+            var t = await f.Table.InsertAsync(tx, AccessFixture.Row(1000 + i, i));
+            Assert.Equal(page, t.Page);
+        }
+        await f.Txm.CommitAsync(tx);
+        Assert.True(f.Table.OpportunisticPrunes > 0);
+        await new Vacuumer(f.Txm).VacuumTableAsync(f.Table);
+        Assert.Equal(80, await CountEntriesAsync(f.Table.Trees[0]));
+        Assert.Equal(80, await CountVersionsAsync(f.Table.Heap));
+    }
+
+    [Fact]
     public async Task Worker_wakes_only_when_there_is_work()
     {
         var f = await AccessFixture.CreateAsync(frames: 24, secondary: true);
