@@ -168,6 +168,48 @@ public sealed class TableConcurrencyTests(ITestOutputHelper output)
         await f.Txm.CommitAsync(t);
     }
 
+    private sealed class AddIfBelow(long limit, long delta) : IRowModifier
+    {
+        public bool TryBuild(ReadOnlySpan<byte> current, out ReadOnlyMemory<byte> newRow)
+        {
+            var (id, b, n) = AccessFixture.Parse(current);
+            newRow = AccessFixture.Row(id, b + delta, n);
+            return b < limit;
+        }
+    }
+
+    [Fact]
+    public async Task Read_committed_eval_plan_qual_skips_a_row_that_no_longer_qualifies()
+    {
+        var f = await AccessFixture.CreateAsync();
+        var t0 = f.Txm.Begin();
+        var tid = await f.Table.InsertAsync(t0, AccessFixture.Row(1, 10));
+        await f.Txm.CommitAsync(t0);
+        var a = f.Txm.Begin();
+        await f.Table.UpdateAsync(a, tid, new AddBalance(5));
+        var b = f.Txm.Begin();
+        var pending = f.Table.UpdateAsync(b, tid, new AddIfBelow(12, 100)).AsTask(); // WHERE balance < 12
+        var locker = f.Txm.Begin();
+        var pendingLock = f.Table.LockRowAsync(locker, tid, RowLockStrength.ForUpdate).AsTask();
+        await Task.Delay(30);
+        Assert.False(pending.IsCompleted);
+        await f.Txm.CommitAsync(a);
+        Assert.Equal(ModifyStatus.Skipped, (await pending).Status);
+        await f.Txm.CommitAsync(b);
+        var locked = await pendingLock; // FOR UPDATE follows the chain to the newest version and locks it
+        Assert.Equal(ModifyStatus.Done, locked.Status);
+        Assert.NotEqual(tid, locked.Tid);
+        var c = f.Txm.Begin();
+        c.LockTimeout = TimeSpan.FromMilliseconds(30);
+        var e = await Assert.ThrowsAsync<TxnException>(async () => await f.Table.UpdateAsync(c, locked.Tid, new AddBalance(1)));
+        Assert.Equal(SqlStates.LockNotAvailable, e.SqlState);
+        await f.Txm.RollbackAsync(c);
+        await f.Txm.CommitAsync(locker);
+        var t = f.Txm.Begin();
+        Assert.Equal(15, (await f.GetAsync(f.Txm.StatementSnapshot(t), 1))!.Value.Balance);
+        await f.Txm.CommitAsync(t);
+    }
+
     [Fact]
     public async Task Row_locks_nowait_and_lock_timeout()
     {
