@@ -87,8 +87,9 @@ public sealed class Vacuumer(TxnManager txm)
 /// <summary>
 /// The background vacuum worker (autovacuum): tables registered with it report updates and
 /// deletes; when a table's count reaches the threshold it is queued and the worker wakes, vacuums
-/// it and refreshes the min read point fed to the volume. It sleeps on the queue otherwise: no
-/// timer wakes it without work. <see cref="NotifyReadPointsChanged"/> asks it to refresh the min
+/// it and refreshes the min read point fed to the volume (also every 256 reported changes, so the
+/// volume's min read point follows a busy writer). It sleeps on the queue otherwise: no timer wakes
+/// it without work. <see cref="NotifyReadPointsChanged"/> asks it to refresh the min
 /// read point alone (e.g. after long transactions end).
 /// </summary>
 public sealed class VacuumWorker : IAsyncDisposable
@@ -100,7 +101,8 @@ public sealed class VacuumWorker : IAsyncDisposable
     private readonly HashSet<Table> _queued = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
-    private long _wakeups;
+    private long _wakeups, _sinceRefresh;
+    private const int RefreshEvery = 256;
 
     public VacuumWorker(TxnManager txm, Vacuumer vacuumer, long threshold = 500)
     {
@@ -121,6 +123,8 @@ public sealed class VacuumWorker : IAsyncDisposable
 
     private void OnChange(Table t)
     {
+        // Every RefreshEvery changes the worker also refreshes the min read point (work-driven, not timed).
+        if (Interlocked.Increment(ref _sinceRefresh) % RefreshEvery == 0) _queue.Writer.TryWrite(null);
         if (t.ChangesSinceVacuum < _threshold) return;
         lock (_queued)
             if (!_queued.Add(t)) return;
