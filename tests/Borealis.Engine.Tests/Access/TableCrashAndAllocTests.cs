@@ -132,18 +132,37 @@ public sealed class TableCrashAndAllocTests(ITestOutputHelper output)
             if (rng.Next(10) == 0) await vac.VacuumTableAsync(f.Table);
         }
 
-        // From here nothing becomes durable: in-flight commits and open transactions are lost at the cut.
+        // From here nothing becomes durable until the cut: a random consistency point among the
+        // in-flight commits. Commits at or below it are acknowledged; the rest, and the open transactions, are lost.
         f.Volume.HoldDurability = true;
-        var inflight = new List<Task>();
-        var touched = new Dictionary<int, (long, long)?>(); // shared: the lost transactions hold their row locks forever, so they touch disjoint rows
-        for (int t = 0; t < 4; t++)
+        var inflight = new List<(Transaction Tx, Task Commit, Dictionary<int, (long, long)?> Pending)>();
+        var touched = new Dictionary<int, (long, long)?>(); // shared: lost transactions hold their row locks forever, so they touch disjoint rows
+        for (int t = 0; t < 6; t++)
         {
             var tx = f.Txm.Begin();
-            await RandomOpsAsync(f, tx, rng, model, touched, () => nextId++);
-            if (rng.Next(2) == 0) inflight.Add(f.Txm.CommitAsync(tx).AsTask()); // never acknowledged
+            var pending = new Dictionary<int, (long, long)?>();
+            await RandomOpsAsync(f, tx, rng, model, touched, () => nextId++, pending);
+            if (rng.Next(3) != 0) inflight.Add((tx, f.Txm.CommitAsync(tx).AsTask(), pending));
         }
-        await Task.Delay(10);
-        Assert.All(inflight, t => Assert.False(t.IsCompleted));
+        Assert.All(inflight, x => Assert.False(x.Commit.IsCompleted));
+        if (inflight.Count > 0 && rng.Next(4) != 0)
+        {
+            ulong cut = inflight[rng.Next(inflight.Count)].Tx.CommitLsn;
+            Assert.NotEqual(0UL, cut);
+            f.Volume.MakeDurable(cut);
+            foreach (var (tx, commit, pending) in inflight)
+            {
+                if (tx.CommitLsn > cut)
+                {
+                    Assert.False(commit.IsCompleted);
+                    continue;
+                }
+                await commit; // acknowledged
+                foreach (var (id, v) in pending)
+                    if (v is null) model.Remove(id); else model[id] = v.Value;
+            }
+            output.WriteLine($"cut at commit LSN {cut}: {inflight.Count(x => x.Tx.CommitLsn <= cut)} of {inflight.Count} in-flight commits acknowledged");
+        }
         f.Volume.TruncateAboveVdl();
 
         var g = await f.RestartAsync(frames: 24);
@@ -164,7 +183,7 @@ public sealed class TableCrashAndAllocTests(ITestOutputHelper output)
     }
 
     private static async Task RandomOpsAsync(AccessFixture f, Transaction tx, Random rng, SortedDictionary<int, (long Balance, long Note)> model,
-        Dictionary<int, (long, long)?> pending, Func<int> newId)
+        Dictionary<int, (long, long)?> pending, Func<int> newId, Dictionary<int, (long, long)?>? own = null)
     {
         int ops = rng.Next(1, 6);
         for (int k = 0; k < ops; k++)
@@ -178,6 +197,7 @@ public sealed class TableCrashAndAllocTests(ITestOutputHelper output)
                 long bal = rng.Next(30);
                 await f.Table.InsertAsync(tx, AccessFixture.Row(id, bal));
                 pending[id] = (bal, 0);
+                if (own is not null) own[id] = (bal, 0);
             }
             else
             {
@@ -189,11 +209,13 @@ public sealed class TableCrashAndAllocTests(ITestOutputHelper output)
                     long d = op < 6 ? 0 : rng.Next(1, 5);
                     await f.Table.UpdateAsync(tx, row.Value.Tid, new AddBalance(d, 1));
                     pending[id] = (row.Value.Balance + d, row.Value.Note + 1);
+                    if (own is not null) own[id] = pending[id];
                 }
                 else
                 {
                     await f.Table.DeleteAsync(tx, row.Value.Tid);
                     pending[id] = null;
+                    if (own is not null) own[id] = null;
                 }
             }
             tx.CommandCounterIncrement();
