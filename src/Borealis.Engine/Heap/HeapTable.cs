@@ -58,6 +58,9 @@ public sealed class HeapTable
         _space = new HeapSpace(pool, allocator, metaPage);
     }
 
+    /// <summary>The page the next insert tries first (0 = none yet); a hint for on-access pruning, may change at any time.</summary>
+    public ulong InsertTarget => (ulong)Volatile.Read(ref _target);
+
     /// <summary>The heap's identity: its meta page number.</summary>
     public ulong MetaPage => _meta;
     public BufferPool Pool => _pool;
