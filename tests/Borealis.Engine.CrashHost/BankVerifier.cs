@@ -76,15 +76,23 @@ public static class BankVerifier
 
     private static async Task<List<(Tid Tid, byte[] Row)>> VisibleRowsAsync(HeapTable heap, Snapshot snap)
     {
-        var all = new List<(Tid, HeapTupleHeader, byte[])>();
+        var all = new List<(Tid, HeapTupleHeader, byte[]?)>();
         using (var scan = heap.Scan())
         {
             while (await scan.NextPageAsync())
-                while (scan.TryNext(out var t)) all.Add((t.Tid, t.Header, t.Data.ToArray()));
+                while (scan.TryNext(out var t)) all.Add((t.Tid, t.Header, t.HasOverflow ? null : t.Data.ToArray()));
         }
         var result = new List<(Tid, byte[])>();
         foreach (var (tid, h, row) in all)
-            if (await snap.IsVisibleAsync(BankSchema.Xact(h))) result.Add((tid, row));
+        {
+            if (!await snap.IsVisibleAsync(BankSchema.Xact(h))) continue;
+            if (row is not null) { result.Add((tid, row)); continue; }
+            var r = await heap.FetchAsync(tid, Memory<byte>.Empty);
+            var buf = new byte[r.Length];
+            r = await heap.FetchAsync(tid, buf);
+            if (r.Status != FetchStatus.Ok) throw new InvalidOperationException($"large row {tid}: {r.Status}");
+            result.Add((tid, buf));
+        }
         return result;
     }
 }

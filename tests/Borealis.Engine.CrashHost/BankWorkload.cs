@@ -9,7 +9,7 @@ namespace Borealis.Engine.CrashHost;
 
 /// <summary>
 /// The crash test's schema: <c>bank(id int8 primary key, balance int8)</c> and
-/// <c>history(id int8 primary key, kind int2, src int8, dst int8, amount int8)</c> whose ids come
+/// <c>history(id int8 primary key, kind int2, src int8, dst int8, amount int8, pad bytea)</c> whose ids come
 /// from the sequence <c>history_id</c>. Primary-key entries map the id (8 bytes big-endian) to the
 /// packed tid of the row's first version; updates chain versions by ctid (as HOT chains do), so
 /// an update never changes the index and a lookup walks the chain to the version its snapshot sees.
@@ -18,7 +18,8 @@ public sealed class BankSchema
 {
     public const long InitialBalance = 1000;
     private static readonly ColumnStorage[] BankLayout = [ColumnStorage.Int8, ColumnStorage.Int8];
-    private static readonly ColumnStorage[] HistoryLayout = [ColumnStorage.Int8, ColumnStorage.Int2, ColumnStorage.Int8, ColumnStorage.Int8, ColumnStorage.Int8];
+    private static readonly ColumnStorage[] HistoryLayout =
+        [ColumnStorage.Int8, ColumnStorage.Int2, ColumnStorage.Int8, ColumnStorage.Int8, ColumnStorage.Int8, ColumnStorage.VarLen];
 
     public required HeapTable Bank { get; init; }
     public required BPlusTree BankPk { get; init; }
@@ -36,7 +37,8 @@ public sealed class BankSchema
             var bank = await db.Catalog.CreateTableAsync(tx, null, "bank", [new("id", PgTypes.Int8), new("balance", PgTypes.Int8)],
                 [new(ConstraintKind.PrimaryKey, null, ["id"])]);
             await db.Catalog.CreateTableAsync(tx, null, "history",
-                [new("id", PgTypes.Int8), new("kind", PgTypes.Int2), new("src", PgTypes.Int8), new("dst", PgTypes.Int8), new("amount", PgTypes.Int8)],
+                [new("id", PgTypes.Int8), new("kind", PgTypes.Int2), new("src", PgTypes.Int8), new("dst", PgTypes.Int8), new("amount", PgTypes.Int8),
+                 new("pad", PgTypes.Bytea)],
                 [new(ConstraintKind.PrimaryKey, null, ["id"])]);
             await db.Catalog.CreateSequenceAsync(tx, null, "history_id");
             ulong xid = await db.Txns.AssignXidAsync(tx);
@@ -95,15 +97,18 @@ public sealed class BankSchema
         return (id, r.GetInt64());
     }
 
-    public static byte[] HistoryRow(long id, short kind, long src, long dst, long amount)
+    /// <summary>A history row; <paramref name="pad"/> bytes of filler (rows above HeapTable.OverflowThreshold go to overflow pages).</summary>
+    public static byte[] HistoryRow(long id, short kind, long src, long dst, long amount, int pad = 0)
     {
-        var b = new byte[64];
-        var w = new RowWriter(b, 5);
+        var b = new byte[64 + pad];
+        var w = new RowWriter(b, 6);
         w.WriteInt64(id);
         w.WriteInt16(kind);
         w.WriteInt64(src);
         w.WriteInt64(dst);
         w.WriteInt64(amount);
+        if (pad == 0) w.WriteNull();
+        else w.ReserveVarLen(pad).Fill((byte)id);
         return b.AsSpan(0, w.Finish()).ToArray();
     }
 
@@ -137,6 +142,11 @@ public sealed class BankSchema
         for (int hop = 0; hop < 1_000_000; hop++)
         {
             var r = await heap.FetchAsync(tid, buf);
+            if (r.Status == FetchStatus.BufferTooSmall)
+            {
+                buf = new byte[r.Length];
+                r = await heap.FetchAsync(tid, buf);
+            }
             if (r.Status != FetchStatus.Ok) return null;
             if (await snap.IsVisibleAsync(Xact(r.Header))) return (tid, r.Header, buf.AsSpan(0, r.Length).ToArray());
             if (r.Header.Ctid == tid || r.Header.Ctid.IsNone) return null;
@@ -152,7 +162,7 @@ public sealed class BankSchema
 /// by in-process locks taken in id order (the test exercises durability and recovery, not the
 /// row-lock protocol), so the version a transfer updates is always the newest committed one.
 /// </summary>
-public sealed class BankWorkload(Database db, BankSchema s)
+public sealed class BankWorkload(Database db, BankSchema s, int pad = 0)
 {
     private readonly SemaphoreSlim[] _locks = Enumerable.Range(0, s.Accounts).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
@@ -173,7 +183,7 @@ public sealed class BankWorkload(Database db, BankSchema s)
             await AddAsync(tx, xid, snap, a, -amount);
             await AddAsync(tx, xid, snap, b, amount);
             long id = await NextIdAsync();
-            var ins = await s.History.InsertAsync(xid, tx.CommandId, BankSchema.HistoryRow(id, 1, a, b, amount));
+            var ins = await s.History.InsertAsync(xid, tx.CommandId, BankSchema.HistoryRow(id, 1, a, b, amount, pad));
             if (await s.HistoryPk.InsertAsync(BankSchema.Key(id), BankSchema.TidValue(ins.Tid)) != InsertStatus.Inserted)
                 throw new InvalidOperationException($"history id {id} is already in the index");
             await db.CommitAsync(tx);
@@ -192,7 +202,7 @@ public sealed class BankWorkload(Database db, BankSchema s)
         var tx = db.Begin();
         ulong xid = await db.Txns.AssignXidAsync(tx);
         long id = await NextIdAsync();
-        var ins = await s.History.InsertAsync(xid, tx.CommandId, BankSchema.HistoryRow(id, 0, 0, 0, 0));
+        var ins = await s.History.InsertAsync(xid, tx.CommandId, BankSchema.HistoryRow(id, 0, 0, 0, 0, pad));
         if (await s.HistoryPk.InsertAsync(BankSchema.Key(id), BankSchema.TidValue(ins.Tid)) != InsertStatus.Inserted)
             throw new InvalidOperationException($"history id {id} is already in the index");
         await db.CommitAsync(tx);

@@ -15,6 +15,8 @@ namespace Borealis.Engine.CrashHost;
 ///   --accounts  bank accounts (default 50), created on first run
 ///   --workers   concurrent transaction loops (default 8; a third do plain inserts)
 ///   --seed      workload seed (default 1)
+///   --pad       filler bytes per history row (default 0; large values put rows in overflow pages
+///               and feed the volume redo fast); with it the host prints "REDO &lt;bytes appended&gt;" every 0.5 s
 /// prints "READY &lt;open ms&gt;" once the schema is open, then ACK lines; exits only when killed or on error (exit 1).
 /// </code>
 /// </summary>
@@ -33,7 +35,7 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         string? layoutPath = null, store = null;
-        int accounts = 50, workers = 8, seed = 1;
+        int accounts = 50, workers = 8, seed = 1, pad = 0;
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -43,6 +45,7 @@ public static class Program
                 case "--accounts": accounts = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--workers": workers = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--seed": seed = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--pad": pad = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
@@ -55,9 +58,22 @@ public static class Program
         {
             var sw = System.Diagnostics.Stopwatch.StartNew();
             var layout = await StorageHosting.LoadLayoutAsync(layoutPath);
-            var db = await StorageHosting.OpenDatabaseAsync(layout, store, VolumeOptions(), new DatabaseOptions { BufferPoolPages = 8192 });
+            var volume = await WriterVolume.OpenAsync(layout, new FileVolumeLayoutStore(store), VolumeOptions());
+            var counting = new CountingVolume(volume);
+            var db = await Database.CreateOrOpenAsync(counting, new DatabaseOptions { BufferPoolPages = 8192 });
             var schema = await BankSchema.CreateOrOpenAsync(db, accounts);
-            var work = new BankWorkload(db, schema);
+            var work = new BankWorkload(db, schema, pad);
+            if (pad > 0)
+            {
+                _ = Task.Run(async () =>
+                {
+                    while (true)
+                    {
+                        await Task.Delay(500);
+                        Console.WriteLine($"REDO {counting.Bytes} .");
+                    }
+                });
+            }
             Console.WriteLine($"READY {sw.ElapsedMilliseconds}");
             var loops = Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
             {
@@ -78,4 +94,25 @@ public static class Program
             return 1;
         }
     }
+}
+
+/// <summary>Counts the record bytes the engine appends (headers included).</summary>
+public sealed class CountingVolume(IRedoVolume inner) : IRedoVolume
+{
+    private long _bytes;
+
+    public long Bytes => Interlocked.Read(ref _bytes);
+    public ulong PageCount => inner.PageCount;
+    public ulong Vdl => inner.Vdl;
+
+    public ValueTask<ulong> AppendAsync(MiniTransaction mtr, CancellationToken ct = default)
+    {
+        Interlocked.Add(ref _bytes, mtr.ByteLength);
+        return inner.AppendAsync(mtr, ct);
+    }
+
+    public ValueTask WaitDurableAsync(ulong lsn, CancellationToken ct = default) => inner.WaitDurableAsync(lsn, ct);
+    public ValueTask ReadPageAsync(ulong pageNo, ulong asOfLsn, Memory<byte> destination, CancellationToken ct = default) =>
+        inner.ReadPageAsync(pageNo, asOfLsn, destination, ct);
+    public void SetMinReadPoint(ulong lsn) => inner.SetMinReadPoint(lsn);
 }
