@@ -106,7 +106,14 @@ public sealed partial class EngineCrashTests(ITestOutputHelper output)
             acked.Add(first);
             output.WriteLine($"round {round}: reopened in {opened.TotalMilliseconds:F0} ms, first acknowledged commit after {committed.TotalMilliseconds:F0} ms");
             Assert.True(committed < TimeSpan.FromSeconds(1), $"round {round}: first commit {committed.TotalMilliseconds:F0} ms after open");
-            string errors = await BankVerifier.VerifyAsync(db, schema, acked);
+            string errors;
+            try { errors = await BankVerifier.VerifyAsync(db, schema, acked).WaitAsync(TimeSpan.FromMinutes(big ? 10 : 2)); }
+            catch (TimeoutException)
+            {
+                Assert.Fail($"seed {seed} round {round}: verification did not finish; nodes: " + string.Join("; ",
+                    c.Nodes.Select(n => $"node {n.NodeId} {(n.IsRunning ? "running" : "exited")}: {n.Process?.Output.Split('\n').LastOrDefault()}")));
+                throw;
+            }
             Assert.True(errors.Length == 0, $"seed {seed} round {round}:\n{errors}");
         }
         Assert.True(acked.Count > rounds, $"only {acked.Count} commits acknowledged in {rounds} rounds");
