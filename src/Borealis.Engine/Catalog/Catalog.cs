@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Borealis.Engine.Buffer;
 using Borealis.Engine.Heap;
 using Borealis.Engine.Mtr;
@@ -119,9 +120,10 @@ public sealed partial class Catalog
             var body = new byte[CatalogMeta.OffHeaps + SystemTables.Count * 8 - CatalogMeta.OffKind];
             body[0] = (byte)PageKind.Catalog;
             body[1] = CatalogMeta.SubkindMeta;
-            BitConverter.TryWriteBytes(body.AsSpan(CatalogMeta.OffFormat - 16), CatalogMeta.Format);
-            BitConverter.TryWriteBytes(body.AsSpan(CatalogMeta.OffOidCeiling - 16), (ulong)CatalogOids.FirstNormal);
-            for (int i = 0; i < heaps.Length; i++) BitConverter.TryWriteBytes(body.AsSpan(CatalogMeta.OffHeaps - 16 + i * 8), heaps[i].MetaPage);
+            BinaryPrimitives.WriteUInt16LittleEndian(body.AsSpan(CatalogMeta.OffFormat - CatalogMeta.OffKind), CatalogMeta.Format);
+            BinaryPrimitives.WriteUInt64LittleEndian(body.AsSpan(CatalogMeta.OffOidCeiling - CatalogMeta.OffKind), CatalogOids.FirstNormal);
+            for (int i = 0; i < heaps.Length; i++)
+                BinaryPrimitives.WriteUInt64LittleEndian(body.AsSpan(CatalogMeta.OffHeaps - CatalogMeta.OffKind + i * 8), heaps[i].MetaPage);
             CatalogMeta.WriteBytes(mtr, h, CatalogMeta.OffKind, body);
             await mtr.CommitAsync(ct).ConfigureAwait(false);
         }

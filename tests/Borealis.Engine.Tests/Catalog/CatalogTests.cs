@@ -149,6 +149,26 @@ public class CatalogTests
     }
 
     [Fact]
+    public async Task OneDdlTransactionAtATime()
+    {
+        await using var db = await Database.CreateOrOpenAsync(new MemoryVolume(), new DatabaseOptions { BufferPoolPages = 512 });
+        var tx1 = db.Begin();
+        var tx2 = db.Begin();
+        await db.Catalog.CreateTableAsync(tx1, null, "a", [new("x", PgTypes.Int4)]);
+        var second = db.Catalog.CreateTableAsync(tx2, null, "a", [new("x", PgTypes.Int4)]).AsTask();
+        await Task.Delay(50);
+        Assert.False(second.IsCompleted); // waits for tx1's DDL lock
+        await db.CommitAsync(tx1);
+        var e = await Assert.ThrowsAsync<CatalogException>(() => second); // then sees the committed table
+        Assert.Equal("42P07", e.SqlState);
+        await db.RollbackAsync(tx2);
+        var tx3 = db.Begin();
+        await db.Catalog.CreateTableAsync(tx3, null, "b", [new("x", PgTypes.Int4)]);
+        await db.CommitAsync(tx3);
+        Assert.Equal(["a", "b"], db.Catalog.Current.Tables.Values.Select(t => t.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task AlterTableAndIndexesPersistAcrossReopen()
     {
         var vol = new MemoryVolume();
