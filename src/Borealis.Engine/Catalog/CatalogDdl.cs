@@ -38,6 +38,9 @@ public sealed partial class Catalog
             if (k.Kind is ConstraintKind.PrimaryKey or ConstraintKind.NotNull) notNull.UnionWith(k.Columns);
         }
 
+        if (constraints.Where(k => k.Name is not null).GroupBy(k => k.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } dup)
+            throw new CatalogException(CatalogErrors.DuplicateObject, $"constraint \"{dup.Key}\" for relation \"{name}\" already exists");
+
         var heap = await HeapTable.CreateAsync(_pool, _alloc, ct).ConfigureAwait(false);
         uint oid = await AllocateOidAsync(ct).ConfigureAwait(false);
         uint cid = tx.CommandId;
@@ -54,7 +57,8 @@ public sealed partial class Catalog
             short[] atts = k.Columns.Select(col => (short)(columns.ToList().FindIndex(c => c.Name == col) + 1)).ToArray();
             uint indexOid = 0;
             string conName = k.Name ?? DefaultConstraintName(view, ns, name, k, taken);
-            taken.Add(conName);
+            if (!taken.Add(conName))
+                throw new CatalogException(CatalogErrors.DuplicateObject, $"constraint \"{conName}\" for relation \"{name}\" already exists");
             if (k.Kind is ConstraintKind.PrimaryKey or ConstraintKind.Unique)
             {
                 if (view.FindRelation(view.Namespaces[ns].Name, conName) != 0)

@@ -111,6 +111,8 @@ public class CatalogTests
         await ThrowsCatalog("2BP01", async () => await db.Catalog.DropIndexAsync(tx, null, "accounts_pkey"));
         await ThrowsCatalog("42P16", async () => await db.Catalog.CreateTableAsync(tx, null, "x", [new("a", PgTypes.Int4)],
             [new(ConstraintKind.PrimaryKey, null, ["a"]), new(ConstraintKind.PrimaryKey, null, ["a"])]));
+        await ThrowsCatalog("42710", async () => await db.Catalog.CreateTableAsync(tx, null, "x", [new("a", PgTypes.Int4)],
+            [new(ConstraintKind.Check, "c1", ["a"], "a > 0"), new(ConstraintKind.Check, "c1", ["a"], "a < 9")]));
         await db.RollbackAsync(tx);
         Assert.Single(db.Catalog.Current.Tables);
     }
