@@ -19,7 +19,11 @@ for s in "${suites[@]}"; do
   echo "=== $name"
   dotnet test "$s" -c Release --no-build -nologo --logger "trx;LogFileName=$results/$name.trx" --logger "console;verbosity=normal" \
     --blame-hang-timeout 10m 2>&1 | grep -vE '^\s*$' | tee "$results/$name.log" | grep -E '^\s*(Passed|Failed|Skipped) |error|Error Message|Assert|seed|Total tests|Passed!|Failed!' | grep -v '^\s*Passed ' 
-  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  if [ "${PIPESTATUS[0]}" != 0 ]; then
+    status=1
+    echo "--- failures in $name (full log: $results/$name.log)"
+    grep -E -A15 '^\s+Failed ' "$results/$name.log" | head -120
+  fi
 done
 
 passed=0; failed=0; skipped=0
