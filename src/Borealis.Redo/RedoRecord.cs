@@ -174,6 +174,12 @@ public enum RedoType : byte
     FreeSpaceAdd = 27,
     /// <summary>Sets the free-space category of one entry of a directory page.</summary>
     FreeSpaceSet = 28,
+    /// <summary>
+    /// An update whose new version goes on the same page, logged as a delta against the old
+    /// version: the new tuple's header is derived and its data is the old data's prefix, the
+    /// changed bytes, and the old data's suffix (PostgreSQL's prefix/suffix compression).
+    /// </summary>
+    HeapUpdateInPageDelta = 29,
 
     // -- btree (40..63) --  payload layouts: BTree/BTreeApply.cs
     /// <summary>Formats a B+tree node (leaf or inner) with its level, right-link, high key and entries.</summary>

@@ -310,8 +310,11 @@ public sealed class HeapTable
                 var newTid = new Tid(old.Page, (ushort)slot);
                 int dataLen = tupleLen - HeapTuple.HeaderSize;
                 var mask = HeapInfomask.HeapOnly | (ovf.IsSet ? HeapInfomask.HasOverflow : HeapInfomask.None);
-                var payload = mtr.Add(h, RedoType.HeapUpdateInPage, HeapRecords.UpdateInPageSize(tupleLen));
-                ovf.WriteOrCopy(HeapRecords.UpdateInPage(payload, old.Slot, HeapInfomask.Updated, cid, xid, newTid.Packed, newTid.Slot, mask, dataLen), newRow.Span);
+                if (ovf.IsSet || !TryAddUpdateDelta(mtr, h, old, newTid, xid, cid, mask, newRow.Span))
+                {
+                    var payload = mtr.Add(h, RedoType.HeapUpdateInPage, HeapRecords.UpdateInPageSize(tupleLen));
+                    ovf.WriteOrCopy(HeapRecords.UpdateInPage(payload, old.Slot, HeapInfomask.Updated, cid, xid, newTid.Packed, newTid.Slot, mask, dataLen), newRow.Span);
+                }
                 mtr.Apply();
                 ulong lsn = await mtr.CommitAsync(ct).ConfigureAwait(false);
                 ReturnMtr(mtr);
@@ -363,6 +366,25 @@ public sealed class HeapTable
             mtr.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Adds the same-page update as a <see cref="RedoType.HeapUpdateInPageDelta"/> record (only the
+    /// changed middle bytes) when the apply will derive the right ctid — the old version's ctid
+    /// names its own page — and the record is smaller than the full HeapUpdateInPage. The caller applies.
+    /// </summary>
+    private static bool TryAddUpdateDelta(EngineMtr mtr, in PageHandle h, Tid old, Tid newTid, ulong xid, uint cid, HeapInfomask mask,
+        ReadOnlySpan<byte> newData)
+    {
+        ReadOnlySpan<byte> oldTuple = HeapPage.Tuple(h.Page, old.Slot);
+        if (HeapTuple.CtidPage(HeapTuple.Ctid(oldTuple)) != old.Page) return false;
+        var oldData = oldTuple[HeapTuple.HeaderSize..];
+        var (prefix, suffix) = HeapRecords.CommonAffixes(oldData, newData);
+        int changed = newData.Length - prefix - suffix;
+        if (HeapRecords.UpdateInPageDeltaSize(changed) >= HeapRecords.UpdateInPageSize(HeapTuple.HeaderSize + newData.Length)) return false;
+        var payload = mtr.Add(h, RedoType.HeapUpdateInPageDelta, HeapRecords.UpdateInPageDeltaSize(changed));
+        newData.Slice(prefix, changed).CopyTo(HeapRecords.UpdateInPageDelta(payload, old.Slot, newTid.Slot, HeapInfomask.Updated, mask, cid, xid, prefix, suffix, changed));
+        return true;
     }
 
     /// <summary>ORs hint bits (<see cref="HeapInfomask.HintBits"/>) into a version's infomask. Returns false when the slot holds no tuple.</summary>

@@ -11,6 +11,8 @@ namespace Borealis.Redo.Heap;
 /// HeapInsert          u16 slot, tuple (HeapTuple header + data)                      = 2 + len
 /// HeapSetXmax         u16 slot, u16 infomask, u32 cmax, u64 xmax, u64 ctid           = 24
 /// HeapUpdateInPage    the 24 bytes of HeapSetXmax (old slot), u16 newSlot, tuple     = 26 + len
+/// HeapUpdateInPageDelta u16 oldSlot, u16 newSlot, u16 xmaxBits, u16 newInfomask,
+///                     u32 cid, u64 xid, u16 prefixLen, u16 suffixLen, changed bytes = 24 + len
 /// HeapPrune           u16 nDead, u16 nUnused, u16 slot × (nDead + nUnused)           = 4 + 2n
 /// HeapSetHints        u16 slot, u16 bits (HeapInfomask.HintBits only)                = 4
 /// OverflowWrite       u64 next, chunk (1..OverflowPage.MaxChunk bytes)               = 8 + len
@@ -24,7 +26,13 @@ namespace Borealis.Redo.Heap;
 /// Semantics: HeapInsert's slot is either the first slot past the end (a new line pointer) or
 /// an Unused one, and the tuple goes just below upper. HeapSetXmax replaces the
 /// <see cref="HeapInfomask.XmaxBits"/> of the infomask with the payload's (which must contain no
-/// other bits) and overwrites xmax, cmax and ctid. HeapPrune first marks the nDead slots Dead
+/// other bits) and overwrites xmax, cmax and ctid. HeapUpdateInPageDelta builds the new tuple
+/// from the old one before touching the page: header xmin = xid, xmax = 0, cmin = cid, cmax = 0,
+/// infomask = newInfomask, ctid = (page of the old tuple's ctid, newSlot) — the writer uses it
+/// only when the old version's ctid names its own page —, data = the old data's first
+/// prefixLen bytes, the changed bytes, the old data's last suffixLen bytes (prefixLen + suffixLen
+/// ≤ old data length); then inserts it at newSlot and sets the old version's xmax bits, xmax = xid,
+/// cmax = cid, ctid = the new tuple's ctid, exactly as HeapUpdateInPage would. HeapPrune first marks the nDead slots Dead
 /// (they must be Normal or Dead) and then the nUnused slots Unused, then compacts (see
 /// <see cref="HeapPage"/>) and zeroes the free gap. The Init records and OverflowWrite format the
 /// whole body (any previous content is dropped). None of them depends on the record's LSN.
@@ -47,6 +55,7 @@ public static class HeapApply
             RedoType.HeapInsert => Insert(page, payload),
             RedoType.HeapSetXmax => SetXmax(page, payload),
             RedoType.HeapUpdateInPage => UpdateInPage(page, payload),
+            RedoType.HeapUpdateInPageDelta => UpdateInPageDelta(page, payload),
             RedoType.HeapPrune => Prune(page, payload),
             RedoType.HeapSetHints => SetHints(page, payload),
             RedoType.OverflowWrite => OverflowWrite(page, payload),
@@ -147,6 +156,41 @@ public static class HeapApply
         // The insert only writes below upper and at a free slot, so the old tuple does not move.
         DoInsert(page, newSlot, tuple);
         DoSetXmax(HeapPage.Tuple(page, BinaryPrimitives.ReadUInt16LittleEndian(xmaxPart)), xmaxPart);
+        return true;
+    }
+
+    private static bool UpdateInPageDelta(Span<byte> page, ReadOnlySpan<byte> p)
+    {
+        const int fixedSize = HeapRecords.UpdateInPageDeltaFixedSize;
+        if (p.Length < fixedSize || !HeapPage.HeaderValid(page)) return false;
+        int oldSlot = BinaryPrimitives.ReadUInt16LittleEndian(p);
+        int newSlot = BinaryPrimitives.ReadUInt16LittleEndian(p[2..]);
+        var xmaxBits = (HeapInfomask)BinaryPrimitives.ReadUInt16LittleEndian(p[4..]);
+        var newMask = (HeapInfomask)BinaryPrimitives.ReadUInt16LittleEndian(p[6..]);
+        uint cid = BinaryPrimitives.ReadUInt32LittleEndian(p[8..]);
+        ulong xid = BinaryPrimitives.ReadUInt64LittleEndian(p[12..]);
+        int prefix = BinaryPrimitives.ReadUInt16LittleEndian(p[20..]);
+        int suffix = BinaryPrimitives.ReadUInt16LittleEndian(p[22..]);
+        var changed = p[fixedSize..];
+        if ((xmaxBits & ~HeapInfomask.XmaxBits) != 0) return false;
+        ReadOnlySpan<byte> old = HeapPage.Tuple(page, oldSlot);
+        if (old.Length < HeapTuple.HeaderSize) return false;
+        var oldData = old[HeapTuple.HeaderSize..];
+        if (prefix + suffix > oldData.Length) return false;
+        int newLen = HeapTuple.HeaderSize + prefix + changed.Length + suffix;
+        if (newLen > HeapPage.MaxTupleSize) return false;
+        ulong newCtid = HeapTuple.PackCtid(HeapTuple.CtidPage(HeapTuple.Ctid(old)), (ushort)newSlot);
+        Span<byte> tuple = stackalloc byte[newLen];
+        HeapTuple.WriteHeader(tuple, xid, 0, cid, 0, newCtid, newMask);
+        oldData[..prefix].CopyTo(tuple[HeapTuple.HeaderSize..]);
+        changed.CopyTo(tuple[(HeapTuple.HeaderSize + prefix)..]);
+        oldData[(oldData.Length - suffix)..].CopyTo(tuple[(HeapTuple.HeaderSize + prefix + changed.Length)..]);
+        if (!CanInsert(page, newSlot, tuple)) return false;
+        Span<byte> xmaxPart = stackalloc byte[HeapRecords.SetXmaxSize];
+        HeapRecords.SetXmax(xmaxPart, (ushort)oldSlot, xmaxBits, cid, xid, newCtid);
+        // The insert only writes below upper and at a free slot, so the old tuple does not move.
+        DoInsert(page, newSlot, tuple);
+        DoSetXmax(HeapPage.Tuple(page, oldSlot), xmaxPart);
         return true;
     }
 

@@ -19,6 +19,8 @@ public static class HeapRecords
 
     public static int InsertSize(int tupleLength) => 2 + tupleLength;
     public static int UpdateInPageSize(int tupleLength) => SetXmaxSize + 2 + tupleLength;
+    public const int UpdateInPageDeltaFixedSize = 24;
+    public static int UpdateInPageDeltaSize(int changedBytes) => UpdateInPageDeltaFixedSize + changedBytes;
     public static int PruneSize(int slots) => 4 + 2 * slots;
     public static int OverflowWriteSize(int chunkLength) => 8 + chunkLength;
 
@@ -61,6 +63,38 @@ public static class HeapRecords
     {
         SetXmax(dest, oldSlot, xmaxBits, cid, xid, newCtid);
         return Insert(dest[SetXmaxSize..], newSlot, xid, cid, newCtid, newInfomask, dataLength);
+    }
+
+    /// <summary>
+    /// Writes an in-page delta update (layout in <see cref="HeapApply"/>); the caller copies the
+    /// changed middle bytes of the new data to the returned span.
+    /// </summary>
+    public static Span<byte> UpdateInPageDelta(Span<byte> dest, ushort oldSlot, ushort newSlot, HeapInfomask xmaxBits, HeapInfomask newInfomask,
+        uint cid, ulong xid, int prefixLength, int suffixLength, int changedLength)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(dest, oldSlot);
+        BinaryPrimitives.WriteUInt16LittleEndian(dest[2..], newSlot);
+        BinaryPrimitives.WriteUInt16LittleEndian(dest[4..], (ushort)xmaxBits);
+        BinaryPrimitives.WriteUInt16LittleEndian(dest[6..], (ushort)newInfomask);
+        BinaryPrimitives.WriteUInt32LittleEndian(dest[8..], cid);
+        BinaryPrimitives.WriteUInt64LittleEndian(dest[12..], xid);
+        BinaryPrimitives.WriteUInt16LittleEndian(dest[20..], (ushort)prefixLength);
+        BinaryPrimitives.WriteUInt16LittleEndian(dest[22..], (ushort)suffixLength);
+        return dest.Slice(UpdateInPageDeltaFixedSize, changedLength);
+    }
+
+    /// <summary>
+    /// Lengths of the common prefix and suffix of <paramref name="oldData"/> and
+    /// <paramref name="newData"/> (not overlapping within either), for <see cref="UpdateInPageDelta"/>.
+    /// </summary>
+    public static (int Prefix, int Suffix) CommonAffixes(ReadOnlySpan<byte> oldData, ReadOnlySpan<byte> newData)
+    {
+        int max = Math.Min(Math.Min(oldData.Length, newData.Length), ushort.MaxValue);
+        int prefix = oldData[..max].CommonPrefixLength(newData[..max]);
+        int suffix = 0;
+        int maxSuffix = max - prefix;
+        while (suffix < maxSuffix && oldData[oldData.Length - 1 - suffix] == newData[newData.Length - 1 - suffix]) suffix++;
+        return (prefix, suffix);
     }
 
     public static int Prune(Span<byte> dest, ReadOnlySpan<ushort> dead, ReadOnlySpan<ushort> unused)
