@@ -46,8 +46,8 @@ public sealed partial class Binder
             }
             case TypeCast tc:
             {
-                var target = Types.Types.Resolve(tc.Type);
                 if (tc.Arg is StringLiteral sl && tc.Type.Names[^1] == "regclass") return Const(Value.FromText(sl.Value), SqlType.Text);
+                var target = Types.Types.Resolve(tc.Type);
                 return Coerce(BindExpr(tc.Arg, scope), target, true);
             }
             case OperatorExpr o: return BindOperator(o, scope);
