@@ -81,6 +81,7 @@ public sealed partial class SqlSession
                 await cat.CreateSequenceAsync(tx, cs.Name.Schema, cs.Name.Name, null, ct);
                 tag = PgCommandTag.Of("CREATE SEQUENCE");
                 break;
+            case CopyStatement cp: return await CopyFromStdinAsync(cp, ctx, ct);
             case TruncateStatement tr:
                 foreach (var tn in tr.Tables) await TruncateAsync(tx, tn.Name, ct);
                 tag = PgCommandTag.Of("TRUNCATE TABLE");
