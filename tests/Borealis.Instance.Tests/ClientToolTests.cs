@@ -65,5 +65,11 @@ public sealed class ClientToolTests(ITestOutputHelper output)
         output.WriteLine(run.Err);
         Assert.Equal(0, run.Code);
         Assert.Contains("number of failed transactions: 0", run.Out, StringComparison.Ordinal);
+        // Extended protocol with named prepared statements.
+        var prepared = await RunAsync("/usr/bin/pgbench", $"{conn} -M prepared -c 4 -T 5 postgres", timeoutSeconds: 120);
+        output.WriteLine(prepared.Out);
+        output.WriteLine(prepared.Err);
+        Assert.Equal(0, prepared.Code);
+        Assert.Contains("number of failed transactions: 0", prepared.Out, StringComparison.Ordinal);
     }
 }
