@@ -170,7 +170,12 @@ public static class Ops
                 return PgCodec.TryParseBool(b, out bool v) ? Value.FromBool(v) : throw SqlErrors.InvalidText("boolean", s);
             }
             case TypeId.Int2 or TypeId.Int4 or TypeId.Int8:
-                if (long.TryParse(span, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l)) return Value.FromInt(to.Id, CheckInt(l, to.Id));
+                if (long.TryParse(span, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l))
+                {
+                    bool fits = to.Id switch { TypeId.Int2 => l is >= short.MinValue and <= short.MaxValue, TypeId.Int4 => l is >= int.MinValue and <= int.MaxValue, _ => true };
+                    if (fits) return Value.FromInt(to.Id, l);
+                    throw SqlErrors.Make("22003", $"value \"{s}\" is out of range for type {IntName(to.Id)}");
+                }
                 if (span.Length > 0 && IsAllDigits(span)) throw SqlErrors.Make("22003", $"value \"{s}\" is out of range for type {IntName(to.Id)}");
                 throw SqlErrors.InvalidText(IntName(to.Id), s);
             case TypeId.Numeric:
@@ -321,15 +326,33 @@ public static class Ops
         throw new InvalidOperationException($"arith on {t}");
     }
 
-    /// <summary>numeric division with PostgreSQL's display scale: at least 16 significant digits, and no less than either input's scale.</summary>
+    /// <summary>
+    /// numeric division with PostgreSQL's result scale (select_div_scale): 16 significant digits
+    /// counted in base-10000 weights, at least either input's scale, at most 20 here (decimal's range).
+    /// </summary>
     private static decimal DivideNumeric(decimal x, decimal y)
     {
-        decimal r = x / y;
-        int scale = Math.Max(Math.Max(x.Scale, y.Scale), 16 - (int)Math.Floor(Math.Log10((double)Math.Max(Math.Abs(r), 1e-20m))) - 1);
+        var (wx, fx) = Weight(x);
+        var (wy, fy) = Weight(y);
+        int qweight = wx - wy;
+        if (fx < fy) qweight--;
+        int scale = Math.Max(16 - qweight * 4, Math.Max(x.Scale, y.Scale));
         scale = Math.Clamp(scale, 0, 20);
-        r = Math.Round(r, scale, MidpointRounding.AwayFromZero);
-        // keep trailing zeros to the display scale like PostgreSQL (e.g. 1/3 → 0.33333333333333333333)
-        return r + ScaleZero(scale);
+        decimal r = x / y;
+        int room = 28 - (int)Math.Max(0, Math.Floor(Math.Log10((double)Math.Max(Math.Abs(r), 1m)))) - 1;
+        scale = Math.Min(scale, Math.Max(room, 0));
+        return Math.Round(r, scale, MidpointRounding.AwayFromZero) + ScaleZero(scale);
+    }
+
+    /// <summary>The base-10000 weight of a decimal's leading digit group and that group's value.</summary>
+    private static (int Weight, decimal First) Weight(decimal d)
+    {
+        d = Math.Abs(d);
+        if (d == 0) return (0, 0);
+        int w = 0;
+        while (d >= 10000) { d /= 10000; w++; }
+        while (d < 1) { d *= 10000; w--; }
+        return (w, Math.Floor(d));
     }
 
     private static decimal ScaleZero(int scale) => scale == 0 ? 0m : new decimal(0, 0, 0, false, (byte)scale);
