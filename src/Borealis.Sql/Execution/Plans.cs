@@ -65,10 +65,9 @@ public abstract class ModifyPlan : StatementPlan
                 throw new PgErrorException(new PgError("23502", $"null value in column \"{col.Name}\" of relation \"{Table.Info.Name}\" violates not-null constraint")
                 { Table = Table.Info.Name, Column = col.Name });
         }
-        var buf = new byte[Math.Max(Buffer.Length, 64)];
-        int n = RowCodec.Encode(row, Table.Types, ref buf);
-        Buffer = buf.Length > Buffer.Length ? buf : Buffer;
-        return buf.AsMemory(0, n);
+        // The buffer is reused: the table layer is done with a row once its (awaited) insert/update returns.
+        int n = RowCodec.Encode(row, Table.Types, ref Buffer);
+        return Buffer.AsMemory(0, n);
     }
 
     protected void WriteReturning(ExecState st, PgExecuteContext ctx, Value[] row)

@@ -22,7 +22,7 @@ public sealed class SqlEngine(Database db)
     public TableRt Open(TableInfo t)
     {
         var idx = t.Indexes.OrderBy(i => i.Oid).ToArray();
-        string key = $"{t.HeapMetaPage}:{string.Join(',', idx.Select(i => i.MetaPage))}";
+        string key = $"{t.HeapMetaPage}/{t.AllColumns.Length}:{string.Join(',', idx.Select(i => i.MetaPage))}";
         if (_tables.TryGetValue(key, out var rt) && ReferenceEquals(rt.Info, t)) return rt;
         if (rt is not null) { rt = new TableRt { Info = t, Table = rt.Table, Types = TypesOf(t), Layout = t.RowLayout(), IndexInfos = idx }; return rt; }
         lock (_openLock)

@@ -63,7 +63,7 @@ public sealed partial class SqlSession(SqlEngine engine) : IPgSessionHandler
         catch (ParseException e) { throw new PgErrorException(new PgError(e.SqlState, e.Message) { Position = e.Position > 0 ? e.Position : 0 }); }
         var list = new List<IPgStatement>(raw.Count);
         foreach (var r in raw) list.Add(new SqlStatement(r.Statement, parameterTypeHints));
-        if (list.Count == 1) Prepare((SqlStatement)list[0]);
+        if (list.Count == 1 && !_failed) Prepare((SqlStatement)list[0]);
         return new(list);
     }
 
