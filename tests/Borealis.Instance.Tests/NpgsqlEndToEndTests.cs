@@ -209,3 +209,43 @@ public sealed class NpgsqlEndToEndTests(InstanceFixture fx) : IClassFixture<Inst
         await Exec(c, "ANALYZE");
     }
 }
+
+public sealed class NpgsqlTypeLoadingTests(InstanceFixture fx) : IClassFixture<InstanceFixture>
+{
+    [Fact]
+    public async Task Npgsql_connects_with_its_type_loading_query()
+    {
+        string cs = fx.ConnectionString.Replace("ServerCompatibilityMode=NoTypeLoading;", "", StringComparison.Ordinal);
+        await using var c = new NpgsqlConnection(cs);
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT 41 + 1, 'x'::text, now()", c);
+        await using var r = await cmd.ExecuteReaderAsync();
+        Assert.True(await r.ReadAsync());
+        Assert.Equal(42, r.GetInt32(0));
+        Assert.Equal("x", r.GetString(1));
+        Assert.Equal(DateTimeKind.Utc, r.GetDateTime(2).Kind);
+    }
+
+    [Fact]
+    public async Task Correlated_scalar_subquery_and_catalog_tables()
+    {
+        await using var c = await fx.OpenAsync();
+        await using (var cmd = new NpgsqlCommand("CREATE TABLE catt (id int PRIMARY KEY, v text)", c)) await cmd.ExecuteNonQueryAsync();
+        await using var q = new NpgsqlCommand(
+            "SELECT t.typname, (SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = t.oid) FROM pg_type t WHERE t.typname IN ('int4range', 'int4') ORDER BY 1", c);
+        await using (var r = await q.ExecuteReaderAsync())
+        {
+            Assert.True(await r.ReadAsync());
+            Assert.Equal("int4", r.GetString(0));
+            Assert.True(r.IsDBNull(1));
+            Assert.True(await r.ReadAsync());
+            Assert.Equal("int4range", r.GetString(0));
+            Assert.Equal(23u, r.GetFieldValue<uint>(1));
+        }
+        await using var a = new NpgsqlCommand("SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = 'catt' ORDER BY a.attnum", c);
+        await using var rr = await a.ExecuteReaderAsync();
+        var names = new List<string>();
+        while (await rr.ReadAsync()) names.Add(rr.GetString(0));
+        Assert.Equal(["id", "v"], names);
+    }
+}

@@ -41,8 +41,32 @@ public sealed partial class Binder
             }
             case ColumnRef c:
             {
+                if (_outer.Count > 0 && !Has(c, scope))
+                    for (int lvl = _outer.Count - 1; lvl >= 0; lvl--)
+                        if (Has(c, _outer[lvl]))
+                        {
+                            var oc = Resolve(c, _outer[lvl]);
+                            return new OuterColExpr { Index = oc.Index, Depth = _outer.Count - lvl, Type = oc.Type };
+                        }
                 var col = Resolve(c, scope);
                 return new ColExpr { Index = col.Index, Type = col.Type };
+            }
+            case SubLink { Kind: SubLinkKind.Scalar or SubLinkKind.Exists } sl:
+            {
+                var saveAgg = _agg;
+                _agg = null;
+                _outer.Add(scope);
+                try
+                {
+                    var q = BindSelect(sl.Query);
+                    if (sl.Kind == SubLinkKind.Scalar && q.Types.Length != 1) throw SqlErrors.Syntax("subquery must return only one column", sl.Position);
+                    return new ScalarSubqueryExpr { Make = q.Make, Exists = sl.Kind == SubLinkKind.Exists, Type = sl.Kind == SubLinkKind.Exists ? SqlType.Bool : q.Types[0] };
+                }
+                finally
+                {
+                    _outer.RemoveAt(_outer.Count - 1);
+                    _agg = saveAgg;
+                }
             }
             case TypeCast tc:
             {
@@ -125,6 +149,13 @@ public sealed partial class Binder
     }
 
     private static ConstExpr Const(Value v, SqlType t) => new ConstExpr(v, t).Init();
+
+    private static bool Has(ColumnRef c, ScopeCol[] scope)
+    {
+        string name = c.Names[^1];
+        string? table = c.Names.Count >= 2 ? c.Names[^2] : null;
+        return scope.Any(s => s.Name == name && (table is null || s.Table == table));
+    }
 
     private static ScopeCol Resolve(ColumnRef c, ScopeCol[] scope)
     {
@@ -249,6 +280,7 @@ public sealed partial class Binder
         var a = l.Type.Id;
         var b = r.Type.Id;
         bool ok = a == b || (Ops.NumRank(a) >= 0 && Ops.NumRank(b) >= 0) || (l.Type.IsString && r.Type.IsString)
+            || (a == TypeId.Oid && r.Type.IsInteger) || (b == TypeId.Oid && l.Type.IsInteger)
             || (a is TypeId.Date or TypeId.Timestamp or TypeId.TimestampTz && b is TypeId.Date or TypeId.Timestamp or TypeId.TimestampTz);
         if (!ok) throw SqlErrors.OperatorDoesNotExist(op, l.Type, r.Type, position);
         return (l, r);

@@ -37,6 +37,9 @@ public sealed partial class Binder(CatalogSnapshot view, Func<TableInfo, TableRt
 
     private AggCtx? _agg;
 
+    /// <summary>Scopes of the enclosing queries (innermost last), for correlated subqueries.</summary>
+    private List<ScopeCol[]> _outer = [];
+
     public TableRt OpenTable(QualifiedName name)
     {
         var t = view.FindTable(name.Schema, name.Name) ?? throw SqlErrors.UndefinedTable(name.Name, name.Position);
@@ -209,6 +212,14 @@ public sealed partial class Binder(CatalogSnapshot view, Func<TableInfo, TableRt
     {
         switch (r)
         {
+            case TableName tn when view.FindTable(tn.Name.Schema, tn.Name.Name) is null
+                && SystemViews.TryGet(view, tn.Name.Schema, tn.Name.Name, out var sysCols, out var sysRows):
+            {
+                string alias = tn.Alias?.Name ?? tn.Name.Name;
+                var scope = sysCols.Select((c, i) => new ScopeCol(alias, c.Name, c.Type, i)).ToArray();
+                var pred = where is null ? null : BindPredicate(where, scope, "WHERE");
+                return (() => new RowsOp(sysRows, pred), scope);
+            }
             case TableName tn:
             {
                 var t = OpenTable(tn.Name);

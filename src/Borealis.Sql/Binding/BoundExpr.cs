@@ -11,6 +11,8 @@ public sealed class EvalContext
     public long TransactionTimestamp;
     public Random Random = Random.Shared;
     public Borealis.Engine.Database? Db;
+    public Borealis.Sql.Execution.ExecState? Exec;
+    public List<Value[]> Outer = [];
     public Borealis.Engine.Catalog.SequenceSession? Sequences;
 }
 

@@ -186,6 +186,7 @@ public sealed partial class SqlSession(SqlEngine engine) : IPgSessionHandler
         {
             var snap = engine.Db.Txns.StatementSnapshot(tx);
             portal.State = new ExecState { Db = engine.Db, Tx = tx, Snap = snap, Eval = NewEval(portal.Params), Ct = ct };
+            portal.State.Eval.Exec = portal.State;
             portal.Running = portal.Statement.Plan!;
         }
         portal.State!.Ct = ct;

@@ -26,8 +26,9 @@ public static class Ops
     {
         if (from == to || from == TypeId.Unknown) return true;
         if (NumRank(from) >= 0 && NumRank(to) >= 0) return true; // assignment casts allow narrowing
-        bool fs = from is TypeId.Text or TypeId.Varchar or TypeId.Bpchar;
-        bool ts = to is TypeId.Text or TypeId.Varchar or TypeId.Bpchar;
+        bool fs = from is TypeId.Text or TypeId.Varchar or TypeId.Bpchar or TypeId.Char;
+        bool ts = to is TypeId.Text or TypeId.Varchar or TypeId.Bpchar or TypeId.Char;
+        if ((from == TypeId.Oid && to is TypeId.Int4 or TypeId.Int8) || (to == TypeId.Oid && from is TypeId.Int2 or TypeId.Int4 or TypeId.Int8)) return true;
         if (fs && ts) return true;
         if (from == TypeId.Date && to is TypeId.Timestamp or TypeId.TimestampTz) return true;
         if (from is TypeId.Timestamp or TypeId.TimestampTz && to is TypeId.Timestamp or TypeId.TimestampTz) return true;
@@ -45,6 +46,7 @@ public static class Ops
             case TypeId.Unknown: return v;
             case TypeId.Text: return Value.FromText(from is TypeId.Bpchar ? v.Str.TrimEnd(' ') : v.ToText());
             case TypeId.Jsonb: return Value.FromString(TypeId.Jsonb, v.ToText());
+            case TypeId.Char: { string s = v.ToText(); return Value.FromString(TypeId.Char, s.Length > 0 ? s[..1] : ""); }
             case TypeId.Varchar:
             {
                 string s = from is TypeId.Bpchar ? v.Str.TrimEnd(' ') : v.ToText();
@@ -72,14 +74,14 @@ public static class Ops
                 return Value.FromString(TypeId.Bpchar, s);
             }
         }
-        if (from is TypeId.Unknown or TypeId.Text or TypeId.Varchar or TypeId.Bpchar or TypeId.Jsonb)
+        if (from is TypeId.Unknown or TypeId.Text or TypeId.Varchar or TypeId.Bpchar or TypeId.Jsonb or TypeId.Char)
             return Parse(v.Str, to);
         switch (to.Id)
         {
-            case TypeId.Int2 or TypeId.Int4 or TypeId.Int8:
+            case TypeId.Int2 or TypeId.Int4 or TypeId.Int8 or TypeId.Oid:
             {
                 long r;
-                if (from is TypeId.Int2 or TypeId.Int4 or TypeId.Int8) r = v.Int;
+                if (from is TypeId.Int2 or TypeId.Int4 or TypeId.Int8 or TypeId.Oid) r = v.Int;
                 else if (from == TypeId.Numeric)
                 {
                     decimal d = Math.Round(v.Decimal, MidpointRounding.AwayFromZero);
@@ -169,7 +171,7 @@ public static class Ops
                 var b = Encoding.UTF8.GetBytes(s.Trim());
                 return PgCodec.TryParseBool(b, out bool v) ? Value.FromBool(v) : throw SqlErrors.InvalidText("boolean", s);
             }
-            case TypeId.Int2 or TypeId.Int4 or TypeId.Int8:
+            case TypeId.Int2 or TypeId.Int4 or TypeId.Int8 or TypeId.Oid:
                 if (long.TryParse(span, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l))
                 {
                     bool fits = to.Id switch { TypeId.Int2 => l is >= short.MinValue and <= short.MaxValue, TypeId.Int4 => l is >= int.MinValue and <= int.MaxValue, _ => true };
@@ -227,6 +229,7 @@ public static class Ops
     {
         var ta = a.Type;
         var tb = b.Type;
+        if (ta == TypeId.Oid || tb == TypeId.Oid) return a.Int.CompareTo(b.Int);
         int ra = NumRank(ta), rb = NumRank(tb);
         if (ra >= 0 && rb >= 0)
         {

@@ -22,6 +22,10 @@ public enum TypeId : byte
     TimestampTz,
     Uuid,
     Jsonb,
+    /// <summary>oid / regproc / regclass (system catalogs only; not storable in user tables).</summary>
+    Oid,
+    /// <summary>PostgreSQL's one-byte "char" (system catalogs only).</summary>
+    Char,
 }
 
 /// <summary>A type with its modifier (varchar(n)/bpchar(n) length, numeric precision/scale; -1 = none).</summary>
@@ -40,7 +44,7 @@ public readonly record struct SqlType(TypeId Id, int Typmod = -1)
     public uint Oid => Types.Oid(Id);
     public bool IsInteger => Id is TypeId.Int2 or TypeId.Int4 or TypeId.Int8;
     public bool IsNumeric => Id is TypeId.Int2 or TypeId.Int4 or TypeId.Int8 or TypeId.Numeric or TypeId.Float4 or TypeId.Float8;
-    public bool IsString => Id is TypeId.Text or TypeId.Varchar or TypeId.Bpchar or TypeId.Unknown;
+    public bool IsString => Id is TypeId.Text or TypeId.Varchar or TypeId.Bpchar or TypeId.Char or TypeId.Unknown;
     public string Name => Types.Name(Id);
 }
 
@@ -65,6 +69,8 @@ public static class Types
         TypeId.TimestampTz => 1184,
         TypeId.Uuid => 2950,
         TypeId.Jsonb => 3802,
+        TypeId.Oid => 26,
+        TypeId.Char => 18,
         _ => 25, // unknown results are reported as text, as PostgreSQL does for 'literal'
     };
 
@@ -86,6 +92,8 @@ public static class Types
         1184 => TypeId.TimestampTz,
         2950 => TypeId.Uuid,
         3802 or 114 => TypeId.Jsonb,
+        26 or 24 or 2205 or 2206 => TypeId.Oid,
+        18 => TypeId.Char,
         _ => TypeId.Unknown,
     };
 
@@ -107,6 +115,8 @@ public static class Types
         TypeId.TimestampTz => "timestamp with time zone",
         TypeId.Uuid => "uuid",
         TypeId.Jsonb => "jsonb",
+        TypeId.Oid => "oid",
+        TypeId.Char => "\"char\"",
         _ => "unknown",
     };
 

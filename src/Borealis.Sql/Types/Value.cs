@@ -67,7 +67,7 @@ public readonly struct Value
         switch (Type)
         {
             case TypeId.Bool: return Bool ? "t" : "f";
-            case TypeId.Int2 or TypeId.Int4 or TypeId.Int8: return _i.ToString(CultureInfo.InvariantCulture);
+            case TypeId.Int2 or TypeId.Int4 or TypeId.Int8 or TypeId.Oid: return _i.ToString(CultureInfo.InvariantCulture);
             case TypeId.Float4: return FormatFloat((float)_f);
             case TypeId.Float8: return FormatFloat(_f);
             case TypeId.Numeric: return _d.ToString(CultureInfo.InvariantCulture);
@@ -110,7 +110,7 @@ public readonly struct Value
         switch (Type)
         {
             case TypeId.Bool: w.WriteBool(Bool); break;
-            case TypeId.Int2 or TypeId.Int4 or TypeId.Int8: w.WriteInt64(_i); break;
+            case TypeId.Int2 or TypeId.Int4 or TypeId.Int8 or TypeId.Oid: w.WriteInt64(_i); break;
             case TypeId.Float4: w.WriteFloat4((float)_f); break;
             case TypeId.Float8: w.WriteFloat8(_f); break;
             case TypeId.Numeric: w.WriteDecimal(_d); break;
