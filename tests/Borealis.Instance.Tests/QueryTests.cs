@@ -106,3 +106,22 @@ public sealed class QueryTests(InstanceFixture fx) : IClassFixture<InstanceFixtu
         Assert.Equal("42803", e.SqlState);
     }
 }
+
+public sealed class LockingTests(InstanceFixture fx) : IClassFixture<InstanceFixture>
+{
+    [Fact]
+    public async Task Select_for_update_nowait_conflicts_with_a_held_lock()
+    {
+        await using var a = await fx.OpenAsync();
+        await using var b = await fx.OpenAsync();
+        await using (var cmd = new NpgsqlCommand("CREATE TABLE lk (id int PRIMARY KEY, v int); INSERT INTO lk VALUES (1, 1), (2, 2)", a)) await cmd.ExecuteNonQueryAsync();
+        await using var ta = await a.BeginTransactionAsync();
+        await using (var cmd = new NpgsqlCommand("SELECT v FROM lk WHERE id = 1 FOR UPDATE", a)) Assert.Equal(1, await cmd.ExecuteScalarAsync());
+        await using var tb = await b.BeginTransactionAsync();
+        await using (var cmd = new NpgsqlCommand("SELECT v FROM lk WHERE id = 2 FOR UPDATE NOWAIT", b)) Assert.Equal(2, await cmd.ExecuteScalarAsync());
+        await using (var cmd = new NpgsqlCommand("SELECT v FROM lk WHERE id = 1 FOR UPDATE NOWAIT", b))
+            Assert.Equal("55P03", (await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteScalarAsync())).SqlState);
+        await tb.RollbackAsync();
+        await ta.CommitAsync();
+    }
+}

@@ -40,6 +40,9 @@ public sealed partial class Binder(CatalogSnapshot view, Func<TableInfo, TableRt
     /// <summary>Scopes of the enclosing queries (innermost last), for correlated subqueries.</summary>
     private List<ScopeCol[]> _outer = [];
 
+    /// <summary>The FOR UPDATE/SHARE clause of the SELECT being bound (applied to its single table scan).</summary>
+    private LockingClause? _locking;
+
     public TableRt OpenTable(QualifiedName name)
     {
         var t = view.FindTable(name.Schema, name.Name) ?? throw SqlErrors.UndefinedTable(name.Name, name.Position);
@@ -57,6 +60,12 @@ public sealed partial class Binder(CatalogSnapshot view, Func<TableInfo, TableRt
 
         Func<Op> make;
         ScopeCol[] scope;
+        if (s.Locking.Count > 0)
+        {
+            if (core.From.Count != 1 || core.From[0] is not TableName || core.GroupBy.Count > 0 || core.Distinct)
+                throw SqlErrors.NotSupported("FOR UPDATE/SHARE other than on a single table");
+            _locking = s.Locking[0];
+        }
         if (core.From.Count == 0)
         {
             make = () => new ResultOp();
@@ -171,7 +180,6 @@ public sealed partial class Binder(CatalogSnapshot view, Func<TableInfo, TableRt
             var inner = make;
             make = () => new LimitOp(inner(), lim, off);
         }
-        if (s.Locking.Count > 0) { /* FOR UPDATE/SHARE: rows are read, not locked (gap) */ }
         return new BoundQuery { Make = make, Names = names.ToArray(), Types = targets.Select(t => t.Type).ToArray() };
     }
 
@@ -226,7 +234,15 @@ public sealed partial class Binder(CatalogSnapshot view, Func<TableInfo, TableRt
                 string alias = tn.Alias?.Name ?? tn.Name.Name;
                 var scope = TableScope(t, alias);
                 var pred = where is null ? null : BindPredicate(where, scope, "WHERE");
-                return (PlanScan(t, pred), scope);
+                var scan = PlanScan(t, pred);
+                if (_locking is { } lk)
+                {
+                    _locking = null;
+                    var strength = lk.Strength is LockStrength.Update or LockStrength.NoKeyUpdate ? Engine.Access.RowLockStrength.ForUpdate : Engine.Access.RowLockStrength.ForShare;
+                    bool nowait = lk.Wait == LockWaitPolicy.NoWait;
+                    return (() => new LockRowsOp(scan(), t, strength, nowait), scope);
+                }
+                return (scan, scope);
             }
             case JoinRef j:
             {

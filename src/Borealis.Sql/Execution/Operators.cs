@@ -425,3 +425,26 @@ public sealed class GenerateSeriesOp(BExpr start, BExpr stop, BExpr? step) : Op
         return new(true);
     }
 }
+
+/// <summary>
+/// SELECT … FOR UPDATE/SHARE: locks each row its scan returns (waits, 40P01/55P03/40001 per the
+/// transaction layer); rows deleted or no longer matching after a concurrent update are skipped.
+/// Under READ COMMITTED the row returned is the version the scan saw (not re-read after EvalPlanQual).
+/// </summary>
+public sealed class LockRowsOp(Op scan, TableRt t, RowLockStrength strength, bool nowait) : Op
+{
+    public override async ValueTask<bool> NextAsync(ExecState st)
+    {
+        while (await scan.NextAsync(st))
+        {
+            var tid = scan is SeqScanOp s ? s.Tid : ((IndexScanOp)scan).Tid;
+            var r = await t.Table.LockRowAsync(st.Tx, tid, strength, nowait, null, st.Ct);
+            if (r.Status != ModifyStatus.Done) continue;
+            Row = scan.Row;
+            return true;
+        }
+        return false;
+    }
+
+    public override void Close() => scan.Close();
+}
