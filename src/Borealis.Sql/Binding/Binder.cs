@@ -43,6 +43,10 @@ public sealed partial class Binder(CatalogSnapshot view, Func<TableInfo, TableRt
     /// <summary>The FOR UPDATE/SHARE clause of the SELECT being bound (applied to its single table scan).</summary>
     private LockingClause? _locking;
 
+    /// <summary>The column mask of the last table scan BindFrom planned (all true until narrowed).</summary>
+    private bool[]? _scanMask;
+    private BExpr? _pushedFilter;
+
     public TableRt OpenTable(QualifiedName name)
     {
         var t = view.FindTable(name.Schema, name.Name) ?? throw SqlErrors.UndefinedTable(name.Name, name.Position);
@@ -143,6 +147,32 @@ public sealed partial class Binder(CatalogSnapshot view, Func<TableInfo, TableRt
             return new SortKey(k, desc, nullsFirst);
         }).ToArray();
 
+        if (core.From.Count == 1 && core.From[0] is TableName && _scanMask is { } mask && _outer.Count == 0)
+        {
+            // Only the columns the query reads are decoded from each row.
+            var used = new HashSet<int>();
+            bool all = false;
+            void Use(BExpr? e) { if (e is not null && !ColumnUse.Collect(e, used)) all = true; }
+            if (core.Where is not null)
+            {
+                if (_pushedFilter is null) all = true;
+                else Use(_pushedFilter);
+            }
+            if (_agg is not null)
+            {
+                foreach (var g in _agg.Groups) Use(g);
+                foreach (var ag in _agg.Aggs) Use(ag.Arg);
+            }
+            else
+            {
+                foreach (var t in targets) Use(t);
+                foreach (var k in sortKeys) Use(k.Expr);
+            }
+            if (!all)
+                for (int i = 0; i < mask.Length; i++) mask[i] = used.Contains(i);
+        }
+        _scanMask = null;
+        _pushedFilter = null;
         if (_agg is not null)
         {
             var a = _agg;
@@ -234,7 +264,10 @@ public sealed partial class Binder(CatalogSnapshot view, Func<TableInfo, TableRt
                 string alias = tn.Alias?.Name ?? tn.Name.Name;
                 var scope = TableScope(t, alias);
                 var pred = where is null ? null : BindPredicate(where, scope, "WHERE");
-                var scan = PlanScan(t, pred);
+                var needed = Enumerable.Repeat(true, t.Types.Length).ToArray();
+                _pushedFilter = pred;
+                _scanMask = needed;
+                var scan = PlanScan(t, pred, needed);
                 if (_locking is { } lk)
                 {
                     _locking = null;
@@ -285,7 +318,7 @@ public sealed partial class Binder(CatalogSnapshot view, Func<TableInfo, TableRt
         t.Info.AllColumns.Select((c, i) => (c, i)).Where(x => !x.c.Dropped).Select(x => new ScopeCol(alias, x.c.Name, t.Types[x.i], x.i)).ToArray();
 
     /// <summary>Chooses an index scan when WHERE has equality (then optionally a range) on an index's leading columns, else a sequential scan.</summary>
-    public Func<Op> PlanScan(TableRt t, BExpr? pred)
+    public Func<Op> PlanScan(TableRt t, BExpr? pred, bool[]? needed = null)
     {
         var conj = new List<BExpr>();
         Flatten(pred, conj);
@@ -318,11 +351,11 @@ public sealed partial class Binder(CatalogSnapshot view, Func<TableInfo, TableRt
             if (eq.Count == def.Columns.Length && t.IndexInfos[ix].Unique) score += 3;
             if (score > bestScore) { best = ix; bestScore = score; bestEq = eq.ToArray(); bestRange = range; }
         }
-        if (best < 0) return () => new SeqScanOp(t, pred);
+        if (best < 0) return () => new SeqScanOp(t, pred) { Needed = needed };
         int bi = best;
         var beq = bestEq;
         var br = bestRange;
-        return () => new IndexScanOp(t, bi, beq, br.lo, br.li, br.hi, br.hi2, pred);
+        return () => new IndexScanOp(t, bi, beq, br.lo, br.li, br.hi, br.hi2, pred) { Needed = needed };
     }
 
     private static void Flatten(BExpr? e, List<BExpr> into)

@@ -290,9 +290,12 @@ public sealed class FuncExpr : BExpr
     public required BExpr[] Args;
     public required Func<EvalContext, Value[], Value> Fn;
     public bool Strict = true;
+    private Value[]? _buf;
+
     public override Value Eval(EvalContext c)
     {
-        var vals = new Value[Args.Length];
+        // One argument buffer per call site (a plan runs on one session at a time; Fn does not keep it).
+        var vals = _buf ??= new Value[Args.Length];
         for (int i = 0; i < vals.Length; i++)
         {
             vals[i] = Args[i].Eval(c);

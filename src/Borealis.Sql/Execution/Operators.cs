@@ -74,6 +74,8 @@ public sealed class SeqScanOp : Op
     private readonly BExpr? _filter;
     private TableScan? _scan;
     public Tid Tid;
+    /// <summary>Columns the plan reads (null = all); the others are left NULL.</summary>
+    public bool[]? Needed;
 
     public SeqScanOp(TableRt t, BExpr? filter)
     {
@@ -87,7 +89,7 @@ public sealed class SeqScanOp : Op
         _scan ??= _t.Table.Scan(st.Snap);
         while (await _scan.MoveNextAsync(st.Ct))
         {
-            RowCodec.Decode(_scan.Row, _t.Layout, _t.Types, Row);
+            RowCodec.Decode(_scan.Row, _t.Layout, _t.Types, Row, Needed);
             if (_filter is not null)
             {
                 st.Eval.Row = Row;
@@ -117,6 +119,8 @@ public sealed class IndexScanOp : Op
     private IndexScan? _scan;
     private bool _empty;
     public Tid Tid;
+    /// <summary>Columns the plan reads (null = all); the others are left NULL.</summary>
+    public bool[]? Needed;
 
     public IndexScanOp(TableRt t, int index, BExpr[] eq, BExpr? lo, bool loIncl, BExpr? hi, bool hiIncl, BExpr? filter)
     {
@@ -167,7 +171,7 @@ public sealed class IndexScanOp : Op
         }
         while (await _scan.MoveNextAsync(st.Ct))
         {
-            RowCodec.Decode(_scan.Row, _t.Layout, _t.Types, Row);
+            RowCodec.Decode(_scan.Row, _t.Layout, _t.Types, Row, Needed);
             if (_filter is not null)
             {
                 st.Eval.Row = Row;

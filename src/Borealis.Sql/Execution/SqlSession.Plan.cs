@@ -34,7 +34,7 @@ public sealed partial class SqlSession
                     sets.Add((att, b.Coerce(v, t.Types[att], false)));
                 }
                 var ret = BindReturning(b, upd.Returning, scope, out var rn, out var rt);
-                return new UpdatePlan { Table = t, Scan = b.PlanScan(t, where), Where = where, Sets = sets.ToArray(), Returning = ret, Columns = ret is null ? null : Cols(rn!, rt!) };
+                return new UpdatePlan { Table = t, Scan = b.PlanScan(t, where, FilterMask(t, where)), Where = where, Sets = sets.ToArray(), Returning = ret, Columns = ret is null ? null : Cols(rn!, rt!) };
             }
             case DeleteStatement del:
             {
@@ -43,10 +43,18 @@ public sealed partial class SqlSession
                 var scope = Binder.TableScope(t, del.Alias ?? del.Table.Name);
                 var where = del.Where is null ? null : b.BindPredicate(del.Where, scope, "WHERE");
                 var ret = BindReturning(b, del.Returning, scope, out var rn, out var rt);
-                return new DeletePlan { Table = t, Scan = b.PlanScan(t, where), Where = where, Returning = ret, Columns = ret is null ? null : Cols(rn!, rt!) };
+                return new DeletePlan { Table = t, Scan = b.PlanScan(t, where, ret is null ? FilterMask(t, where) : null), Where = where, Returning = ret, Columns = ret is null ? null : Cols(rn!, rt!) };
             }
             default: throw SqlErrors.NotSupported(s.GetType().Name);
         }
+    }
+
+    /// <summary>The columns a scan must decode to evaluate <paramref name="where"/> (null = all).</summary>
+    private static bool[]? FilterMask(TableRt t, BExpr? where)
+    {
+        var used = new HashSet<int>();
+        if (where is not null && !ColumnUse.Collect(where, used)) return null;
+        return Enumerable.Range(0, t.Types.Length).Select(used.Contains).ToArray();
     }
 
     private static Borealis.PgWire.Backend.PgColumn[] Cols(string[] names, SqlType[] types) =>

@@ -87,7 +87,11 @@ public static class RowCodec
     }
 
     /// <summary>Decodes the attributes of <paramref name="row"/> into <paramref name="dest"/> (columns missing from an old row read as NULL).</summary>
-    public static void Decode(ReadOnlySpan<byte> row, ReadOnlySpan<ColumnStorage> layout, ReadOnlySpan<SqlType> types, Span<Value> dest)
+    public static void Decode(ReadOnlySpan<byte> row, ReadOnlySpan<ColumnStorage> layout, ReadOnlySpan<SqlType> types, Span<Value> dest) =>
+        Decode(row, layout, types, dest, null);
+
+    /// <summary>As <see cref="Decode(ReadOnlySpan{byte}, ReadOnlySpan{ColumnStorage}, ReadOnlySpan{SqlType}, Span{Value})"/>, materialising only the columns <paramref name="needed"/> marks (others read as NULL).</summary>
+    public static void Decode(ReadOnlySpan<byte> row, ReadOnlySpan<ColumnStorage> layout, ReadOnlySpan<SqlType> types, Span<Value> dest, bool[]? needed)
     {
         var r = new RowReader(row, layout);
         int n = Math.Min(r.StoredAttributes, dest.Length);
@@ -96,7 +100,7 @@ public static class RowCodec
         {
             int a = r.Current;
             if (a >= n) break;
-            if (r.CurrentIsNull) continue;
+            if (r.CurrentIsNull || (needed is not null && !needed[a])) continue;
             dest[a] = Read(ref r, types[a].Id);
         }
     }
