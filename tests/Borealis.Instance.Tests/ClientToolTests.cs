@@ -51,6 +51,20 @@ public sealed class ClientToolTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Pgbench_server_side_generation()
+    {
+        if (!File.Exists("/usr/bin/pgbench")) return;
+        await using var inst = await WriterInstance.StartInMemoryAsync();
+        var init = await RunAsync("/usr/bin/pgbench", $"-h 127.0.0.1 -p {inst.EndPoint.Port} -U postgres -i -I dtGvp -s 1 postgres", timeoutSeconds: 300);
+        output.WriteLine(init.Out);
+        output.WriteLine(init.Err);
+        Assert.Equal(0, init.Code);
+        var (code, stdout, _) = await RunAsync("/usr/bin/psql", $"-h 127.0.0.1 -p {inst.EndPoint.Port} -U postgres -d postgres -X -A -t -c \"SELECT count(*), sum(abalance) FROM pgbench_accounts\"");
+        Assert.Equal(0, code);
+        Assert.Equal("100000|0", stdout.Trim());
+    }
+
+    [Fact]
     public async Task Pgbench_initialises_and_runs_without_failures()
     {
         if (!File.Exists("/usr/bin/pgbench")) return;

@@ -141,6 +141,24 @@ public sealed class NpgsqlEndToEndTests(InstanceFixture fx) : IClassFixture<Inst
     }
 
     [Fact]
+    public async Task Serializable_write_skew_fails_with_40001()
+    {
+        await using var a = await fx.OpenAsync();
+        await using var b = await fx.OpenAsync();
+        await Exec(a, "CREATE TABLE oncall (id int PRIMARY KEY, on_duty bool)");
+        await Exec(a, "INSERT INTO oncall VALUES (1, true), (2, true)");
+        await Exec(a, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+        await Exec(b, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+        Assert.Equal(2L, await Scalar(a, "SELECT count(*) FROM oncall WHERE on_duty"));
+        Assert.Equal(2L, await Scalar(b, "SELECT count(*) FROM oncall WHERE on_duty"));
+        await Exec(a, "UPDATE oncall SET on_duty = false WHERE id = 1");
+        await Exec(b, "UPDATE oncall SET on_duty = false WHERE id = 2");
+        await Exec(a, "COMMIT");
+        Assert.Equal("40001", (await Fails(b, "COMMIT")).SqlState);
+        Assert.Equal(1L, await Scalar(b, "SELECT count(*) FROM oncall WHERE on_duty"));
+    }
+
+    [Fact]
     public async Task Prepared_statements_with_parameters_and_binary_results()
     {
         await using var c = await fx.OpenAsync();
