@@ -27,7 +27,7 @@ public sealed partial class SqlSession
                 ctx.Rows.EndRow();
                 return PgCommandTag.Of("SHOW");
             }
-            case VacuumStatement v: return PgCommandTag.Of(v.IsVacuum ? "VACUUM" : "ANALYZE");
+            case VacuumStatement v: return await VacuumAsync(v, ct);
             case DiscardStatement: return PgCommandTag.Of("DISCARD ALL");
             case SimpleCommandStatement sc when sc.Command.Equals("CHECKPOINT", StringComparison.OrdinalIgnoreCase): return PgCommandTag.Of("CHECKPOINT");
         }
@@ -91,6 +91,20 @@ public sealed partial class SqlSession
         }
         tx.CommandCounterIncrement();
         return tag;
+    }
+
+    /// <summary>VACUUM runs the engine's vacuum on the named tables (all tables when none); ANALYZE is accepted (no statistics yet).</summary>
+    private async ValueTask<PgCommandTag> VacuumAsync(VacuumStatement v, CancellationToken ct)
+    {
+        if (!v.IsVacuum) return PgCommandTag.Of("ANALYZE");
+        if (_explicit) throw new PgErrorException("25001", "VACUUM cannot run inside a transaction block");
+        var view = engine.Db.Catalog.View(null);
+        var tables = v.Relations.Count == 0
+            ? view.Tables.Values.Where(t => t.NamespaceOid != CatalogOids.PgCatalogNamespace).ToList()
+            : v.Relations.Select(r => view.FindTable(r.Name.Schema, r.Name.Name) ?? throw SqlErrors.UndefinedTable(r.Name.Name, r.Name.Position)).ToList();
+        var vacuumer = new Borealis.Engine.Vacuum.Vacuumer(engine.Db.Txns);
+        foreach (var t in tables) await vacuumer.VacuumTableAsync(engine.Open(t).Table, ct);
+        return PgCommandTag.Of("VACUUM");
     }
 
     private async ValueTask<PgCommandTag> TransactionAsync(TransactionStatement t, PgExecuteContext ctx, CancellationToken ct)
