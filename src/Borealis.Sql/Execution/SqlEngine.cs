@@ -14,29 +14,35 @@ namespace Borealis.Sql.Execution;
 public sealed class SqlEngine(Database db)
 {
     private readonly ConcurrentDictionary<string, TableRt> _tables = new(StringComparer.Ordinal);
-    private readonly object _openLock = new();
 
     public Database Db => db;
 
-    /// <summary>The runtime table for a catalog entry (opened once per heap + index set).</summary>
-    public TableRt Open(TableInfo t)
+    private static string KeyOf(TableInfo t, IndexInfo[] idx) =>
+        $"{t.HeapMetaPage}/{t.AllColumns.Length}:{string.Join(',', idx.Select(i => i.MetaPage))}";
+
+    private static IndexInfo[] IndexesOf(TableInfo t) => t.Indexes.OrderBy(i => i.Oid).ToArray();
+
+    /// <summary>The runtime table for a catalog entry if its engine objects are already open (no I/O).</summary>
+    public bool TryGet(TableInfo t, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TableRt? rt)
     {
-        var idx = t.Indexes.OrderBy(i => i.Oid).ToArray();
-        string key = $"{t.HeapMetaPage}/{t.AllColumns.Length}:{string.Join(',', idx.Select(i => i.MetaPage))}";
-        if (_tables.TryGetValue(key, out var rt) && ReferenceEquals(rt.Info, t)) return rt;
-        if (rt is not null) { rt = new TableRt { Info = t, Table = rt.Table, Types = TypesOf(t), Layout = t.RowLayout(), IndexInfos = idx }; return rt; }
-        lock (_openLock)
-        {
-            if (_tables.TryGetValue(key, out rt)) return rt;
-            var types = TypesOf(t);
-            var defs = idx.Select(i => new IndexDefinition(i.Name, i.Columns.Select(c => c.AttNum - 1).ToArray(),
-                i.Columns.Select(c => new KeyColumn(RowCodec.KeyTypeOf(types[c.AttNum - 1].Id), c.Descending, c.NullsFirst)).ToArray(), i.Unique)).ToArray();
-            var table = Table.OpenAsync(t.Name, db.Pool, db.Allocator, db.Txns, t.RowLayout(), t.HeapMetaPage, defs, idx.Select(i => i.MetaPage).ToArray())
-                .AsTask().GetAwaiter().GetResult();
-            rt = new TableRt { Info = t, Table = table, Types = types, Layout = t.RowLayout(), IndexInfos = idx };
-            _tables[key] = rt;
-            return rt;
-        }
+        var idx = IndexesOf(t);
+        if (!_tables.TryGetValue(KeyOf(t, idx), out var cached)) { rt = null; return false; }
+        rt = ReferenceEquals(cached.Info, t) ? cached : new TableRt { Info = t, Table = cached.Table, Types = TypesOf(t), Layout = t.RowLayout(), IndexInfos = idx };
+        return true;
+    }
+
+    /// <summary>The runtime table for a catalog entry, opening its engine objects once per heap + index set.</summary>
+    public async ValueTask<TableRt> OpenAsync(TableInfo t, CancellationToken ct = default)
+    {
+        if (TryGet(t, out var rt)) return rt;
+        var idx = IndexesOf(t);
+        var types = TypesOf(t);
+        var defs = idx.Select(i => new IndexDefinition(i.Name, i.Columns.Select(c => c.AttNum - 1).ToArray(),
+            i.Columns.Select(c => new KeyColumn(RowCodec.KeyTypeOf(types[c.AttNum - 1].Id), c.Descending, c.NullsFirst)).ToArray(), i.Unique)).ToArray();
+        var table = await Table.OpenAsync(t.Name, db.Pool, db.Allocator, db.Txns, t.RowLayout(), t.HeapMetaPage, defs, idx.Select(i => i.MetaPage).ToArray(), ct);
+        var fresh = new TableRt { Info = t, Table = table, Types = types, Layout = t.RowLayout(), IndexInfos = idx };
+        // Two sessions may open concurrently: the first one stored wins, so all share one Table object.
+        return _tables.GetOrAdd(KeyOf(t, idx), fresh);
     }
 
     private static SqlType[] TypesOf(TableInfo t) => t.AllColumns.Select(c => Types.Types.FromCatalog(c.TypeOid, c.Typmod)).ToArray();

@@ -18,7 +18,7 @@ public sealed partial class SqlSession
         var tx = EnsureTx();
         var view = engine.Db.Catalog.View(tx);
         var info = view.FindTable(c.Table.Schema, c.Table.Name) ?? throw SqlErrors.UndefinedTable(c.Table.Name, c.Table.Position);
-        var t = engine.Open(info);
+        var t = await engine.OpenAsync(info, ct);
         var target = c.Columns.Count == 0
             ? info.Columns.Select(x => x.AttNum - 1).ToArray()
             : c.Columns.Select(n => (t.Info.FindColumn(n) ?? throw SqlErrors.Make("42703", $"column \"{n}\" of relation \"{info.Name}\" does not exist")).AttNum - 1).ToArray();

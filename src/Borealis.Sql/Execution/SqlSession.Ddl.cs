@@ -78,7 +78,7 @@ public sealed partial class SqlSession
     /// <summary>Builds a new index from the rows the transaction sees (the catalog creates it empty). Unique violations raise 23505.</summary>
     private async ValueTask FillIndexAsync(Transaction tx, TableInfo t, IndexInfo idx, CancellationToken ct)
     {
-        var rt = engine.Open(t);
+        var rt = await engine.OpenAsync(t, ct);
         int ix = Array.FindIndex(rt.IndexInfos, i => i.Oid == idx.Oid);
         var tree = rt.Table.Trees[ix];
         var snap = engine.Db.Txns.StatementSnapshot(tx);
@@ -141,7 +141,7 @@ public sealed partial class SqlSession
     {
         var view = engine.Db.Catalog.View(tx);
         var t = view.FindTable(name.Schema, name.Name) ?? throw SqlErrors.UndefinedTable(name.Name, name.Position);
-        var rt = engine.Open(t);
+        var rt = await engine.OpenAsync(t, ct);
         var snap = engine.Db.Txns.StatementSnapshot(tx);
         var tids = new List<Borealis.Engine.Heap.Tid>();
         using (var scan = rt.Table.Scan(snap))

@@ -103,7 +103,7 @@ public sealed partial class SqlSession
             ? view.Tables.Values.Where(t => t.NamespaceOid != CatalogOids.PgCatalogNamespace).ToList()
             : v.Relations.Select(r => view.FindTable(r.Name.Schema, r.Name.Name) ?? throw SqlErrors.UndefinedTable(r.Name.Name, r.Name.Position)).ToList();
         var vacuumer = new Borealis.Engine.Vacuum.Vacuumer(engine.Db.Txns);
-        foreach (var t in tables) await vacuumer.VacuumTableAsync(engine.Open(t).Table, ct);
+        foreach (var t in tables) await vacuumer.VacuumTableAsync((await engine.OpenAsync(t, ct)).Table, ct);
         return PgCommandTag.Of("VACUUM");
     }
 

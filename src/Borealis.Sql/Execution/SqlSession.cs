@@ -56,25 +56,25 @@ public sealed partial class SqlSession(SqlEngine engine) : IPgSessionHandler
 
     // ------------------------------------------------------------------ protocol seam
 
-    public ValueTask<IReadOnlyList<IPgStatement>> ParseAsync(string sql, uint[] parameterTypeHints, CancellationToken ct)
+    public async ValueTask<IReadOnlyList<IPgStatement>> ParseAsync(string sql, uint[] parameterTypeHints, CancellationToken ct)
     {
         IReadOnlyList<RawStatement> raw;
         try { raw = SqlParser.Parse(sql); }
         catch (ParseException e) { throw new PgErrorException(new PgError(e.SqlState, e.Message) { Position = e.Position > 0 ? e.Position : 0 }); }
         var list = new List<IPgStatement>(raw.Count);
         foreach (var r in raw) list.Add(new SqlStatement(r.Statement, parameterTypeHints));
-        if (list.Count == 1 && !_failed) Prepare((SqlStatement)list[0]);
-        return new(list);
+        if (list.Count == 1 && !_failed) await PrepareAsync((SqlStatement)list[0], ct);
+        return list;
     }
 
-    public ValueTask<IPgPortal> BindAsync(IPgStatement statement, PgParameters parameters, CancellationToken ct)
+    public async ValueTask<IPgPortal> BindAsync(IPgStatement statement, PgParameters parameters, CancellationToken ct)
     {
         var st = (SqlStatement)statement;
         CheckNotFailed(st.Ast);
-        Prepare(st);
+        await PrepareAsync(st, ct);
         var values = new Value[st.ParameterTypes.Length];
         for (int i = 0; i < values.Length; i++) values[i] = i < parameters.Count ? ReadParam(parameters, i, st.ParamSqlTypes[i]) : Value.Null;
-        return new(new SqlPortal(this, st, values));
+        return new SqlPortal(this, st, values);
     }
 
     public async ValueTask SyncAsync(bool failed, CancellationToken ct)
@@ -96,14 +96,24 @@ public sealed partial class SqlSession(SqlEngine engine) : IPgSessionHandler
     // ------------------------------------------------------------------ statements
 
     /// <summary>Binds the statement against the current catalog if it has not been (or the catalog changed).</summary>
-    private void Prepare(SqlStatement st)
+    private async ValueTask PrepareAsync(SqlStatement st, CancellationToken ct)
     {
         if (!NeedsPlan(st.Ast)) { st.Columns = ColumnsOfUtility(st.Ast); return; }
         var view = engine.Db.Catalog.View(_tx);
         if (st.Plan is not null && st.PlanVersion == view.Version) return;
-        var types = st.Hints.Select(h => new SqlType(Types.Types.FromOid(h))).ToList();
-        var binder = new Binder(view, engine.Open, types);
-        st.Plan = Translate(() => PlanStatement(binder, st.Ast));
+        List<SqlType> types;
+        while (true)
+        {
+            // Binding is synchronous: a table whose engine objects are not open yet stops it; open it (I/O) and bind again.
+            types = st.Hints.Select(h => new SqlType(Types.Types.FromOid(h))).ToList();
+            var binder = new Binder(view, t => engine.TryGet(t, out var rt) ? rt : throw new TableNotOpenException(t), types);
+            try
+            {
+                st.Plan = Translate(() => PlanStatement(binder, st.Ast));
+                break;
+            }
+            catch (TableNotOpenException e) { await engine.OpenAsync(e.Table, ct); }
+        }
         st.PlanVersion = view.Version;
         st.ParamSqlTypes = types.Select(t => t.Id == TypeId.Unknown ? SqlType.Text : t).ToArray();
         st.ParameterTypes = st.ParamSqlTypes.Select(t => t.Oid).ToArray();
@@ -227,6 +237,12 @@ public sealed partial class SqlSession(SqlEngine engine) : IPgSessionHandler
         AggregateException { InnerException: { } inner } => Map(inner),
         _ => null,
     };
+}
+
+/// <summary>Raised by binding when a table's engine objects must be opened first (see <see cref="SqlEngine.OpenAsync"/>).</summary>
+internal sealed class TableNotOpenException(TableInfo table) : Exception($"table {table.Name} is not open")
+{
+    public TableInfo Table { get; } = table;
 }
 
 /// <summary>A parsed statement; its plan is cached per catalog version.</summary>
