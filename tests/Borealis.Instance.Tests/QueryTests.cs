@@ -93,6 +93,16 @@ public sealed class QueryTests(InstanceFixture fx) : IClassFixture<InstanceFixtu
     }
 
     [Fact]
+    public async Task Order_by_output_alias_and_set_transaction()
+    {
+        Assert.Equal(["cid|160", "bob|180", "ann|200"], await Col("SELECT name, salary * 2 AS salary FROM emp WHERE salary IS NOT NULL ORDER BY salary"));
+        await Exec("BEGIN");
+        await Exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+        Assert.Equal(["repeatable read"], await Col("SHOW transaction_isolation"));
+        await Exec("COMMIT");
+    }
+
+    [Fact]
     public async Task Errors_report_positions()
     {
         var e = await Assert.ThrowsAsync<PostgresException>(() => Exec("SELECT nosuch FROM emp"));

@@ -138,9 +138,8 @@ public sealed partial class Binder(CatalogSnapshot view, Func<TableInfo, TableRt
                 if (il.Value < 1 || il.Value > targets.Count) throw SqlErrors.Make("42P10", $"ORDER BY position {il.Value} is not in select list", o.Position);
                 k = targets[(int)il.Value - 1];
             }
-            else if (o.Expr is ColumnRef { Names.Count: 1 } cr && names.IndexOf(cr.Names[0]) is int ix and >= 0
-                && !scope.Any(c => c.Name == cr.Names[0] && _agg is null && !ReferenceEquals(targets[ix], null) && targets[ix] is not ColExpr))
-                k = targets[ix];
+            else if (o.Expr is ColumnRef { Names.Count: 1 } cr && names.IndexOf(cr.Names[0]) is int ix and >= 0)
+                k = targets[ix]; // a bare name matches an output column first, as in PostgreSQL
             else k = BindExpr(o.Expr, scope);
             bool desc = o.Direction == SortDirection.Desc;
             bool nullsFirst = o.Nulls == NullsOrder.Default ? desc : o.Nulls == NullsOrder.First;

@@ -16,11 +16,13 @@ public sealed partial class SqlSession
         switch (s)
         {
             case TransactionStatement t: return await TransactionAsync(t, ctx, ct);
-            case SetStatement set: return Set(set, ctx);
+            case SetStatement set: return await SetAsync(set, ctx);
             case ShowStatement sh:
             {
                 string name = sh.Name.ToLowerInvariant();
-                string v = name == "all" ? "" : _settings.TryGetValue(name, out var x) ? x
+                string v = name == "all" ? ""
+                    : name == "transaction_isolation" ? IsolationName(_tx?.Isolation ?? _defaultIsolation)
+                    : _settings.TryGetValue(name, out var x) ? x
                     : throw new PgErrorException("42704", $"unrecognized configuration parameter \"{sh.Name}\"");
                 ctx.Rows.BeginRow();
                 ctx.Rows.WriteText(v);
@@ -188,6 +190,13 @@ public sealed partial class SqlSession
         else await engine.Db.RollbackAsync(tx, ct);
     }
 
+    private static string IsolationName(IsolationLevel l) => l switch
+    {
+        IsolationLevel.Serializable => "serializable",
+        IsolationLevel.RepeatableRead => "repeatable read",
+        _ => "read committed",
+    };
+
     private static IsolationLevel ParseIsolation(string s) => s.ToLowerInvariant() switch
     {
         "serializable" => IsolationLevel.Serializable,
@@ -196,7 +205,7 @@ public sealed partial class SqlSession
         _ => throw new PgErrorException("22023", $"invalid value for parameter \"transaction_isolation\": \"{s}\""),
     };
 
-    private PgCommandTag Set(SetStatement set, PgExecuteContext ctx)
+    private async ValueTask<PgCommandTag> SetAsync(SetStatement set, PgExecuteContext ctx)
     {
         switch (set.Kind)
         {
@@ -213,7 +222,7 @@ public sealed partial class SqlSession
                             // The transaction has not read anything yet: restart it at the requested level.
                             var old = _tx;
                             _tx = engine.Db.Begin(iso);
-                            engine.Db.RollbackAsync(old).AsTask().GetAwaiter().GetResult();
+                            await engine.Db.RollbackAsync(old);
                         }
                     }
                 return PgCommandTag.Of("SET");
