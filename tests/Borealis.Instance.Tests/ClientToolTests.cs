@@ -74,7 +74,9 @@ public sealed class ClientToolTests(ITestOutputHelper output)
         output.WriteLine(init.Out);
         output.WriteLine(init.Err);
         Assert.Equal(0, init.Code);
-        var run = await RunAsync("/usr/bin/pgbench", $"{conn} -c 4 -T 10 postgres", timeoutSeconds: 120);
+        // BOREALIS_PGBENCH_ARGS overrides the run's client/duration options (e.g. "-c 16 -j 4 -T 30").
+        string runArgs = Environment.GetEnvironmentVariable("BOREALIS_PGBENCH_ARGS") ?? "-c 4 -T 10";
+        var run = await RunAsync("/usr/bin/pgbench", $"{conn} {runArgs} postgres", timeoutSeconds: 300);
         output.WriteLine(run.Out);
         output.WriteLine(run.Err);
         Assert.Equal(0, run.Code);

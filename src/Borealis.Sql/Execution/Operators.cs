@@ -59,10 +59,10 @@ public sealed class ValuesOp(BExpr[][] rows, int width) : Op
     {
         if (_i >= rows.Length) return new(false);
         var r = rows[_i++];
-        var outRow = new Value[width];
+        if (Row.Length != width) Row = new Value[width]; // reused: consumers copy values out
+        var outRow = Row;
         st.Eval.Row = [];
         for (int k = 0; k < r.Length; k++) outRow[k] = r[k].Eval(st.Eval);
-        Row = outRow;
         return new(true);
     }
 }

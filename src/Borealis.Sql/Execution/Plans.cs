@@ -97,11 +97,11 @@ public sealed class InsertPlan : ModifyPlan
         var src = Source.Make();
         long n = 0;
         int rowNo = 0;
+        var row = new Value[Table.Types.Length]; // reused per row: the insert is awaited before the next one
         try
         {
             while (await src.NextAsync(st))
             {
-                var row = new Value[Table.Types.Length];
                 for (int i = 0; i < row.Length; i++)
                 {
                     int s = SourceIndex[i];
@@ -131,14 +131,17 @@ public sealed class UpdatePlan : ModifyPlan
     private sealed class Modifier(UpdatePlan plan, ExecState st) : IRowModifier
     {
         public Value[]? NewRow;
+        private readonly Value[] _row = new Value[plan.Table.Types.Length];
+        private readonly Value[] _upd = new Value[plan.Table.Types.Length];
 
         public bool TryBuild(ReadOnlySpan<byte> current, out ReadOnlyMemory<byte> newRow)
         {
-            var row = new Value[plan.Table.Types.Length];
+            var row = _row;
             RowCodec.Decode(current, plan.Table.Layout, plan.Table.Types, row);
             st.Eval.Row = row;
             if (plan.Where is not null && !plan.Where.Eval(st.Eval).IsTrue) { newRow = default; return false; }
-            var upd = (Value[])row.Clone();
+            var upd = _upd;
+            Array.Copy(row, upd, row.Length);
             foreach (var (att, e) in plan.Sets) upd[att] = e.Eval(st.Eval);
             newRow = plan.Encode(upd);
             NewRow = upd;
@@ -175,12 +178,11 @@ public sealed class DeletePlan : ModifyPlan
 
     private sealed class Recheck(DeletePlan plan, ExecState st) : IRowModifier
     {
-        public Value[] Row = [];
+        public Value[] Row = new Value[plan.Table.Types.Length];
 
         public bool TryBuild(ReadOnlySpan<byte> current, out ReadOnlyMemory<byte> newRow)
         {
             newRow = default;
-            Row = new Value[plan.Table.Types.Length];
             RowCodec.Decode(current, plan.Table.Layout, plan.Table.Types, Row);
             st.Eval.Row = Row;
             return plan.Where is null || plan.Where.Eval(st.Eval).IsTrue;
@@ -198,7 +200,7 @@ public sealed class DeletePlan : ModifyPlan
             while (await scan.NextAsync(st))
             {
                 var tid = scan is SeqScanOp s ? s.Tid : ((IndexScanOp)scan).Tid;
-                var row = (Value[])scan.Row.Clone();
+                var row = Returning is null ? scan.Row : (Value[])scan.Row.Clone();
                 var r = await Table.Table.DeleteAsync(st.Tx, tid, rc, st.Ct);
                 if (r.Status != ModifyStatus.Done) continue;
                 WriteReturning(st, ctx, row);
