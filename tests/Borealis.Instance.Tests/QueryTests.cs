@@ -103,6 +103,20 @@ public sealed class QueryTests(InstanceFixture fx) : IClassFixture<InstanceFixtu
     }
 
     [Fact]
+    public async Task Sysbench_prepare_statements()
+    {
+        await Exec("DROP TABLE IF EXISTS sbtest2");
+        await Exec("CREATE TABLE sbtest2(\n  id SERIAL,\n  k INTEGER DEFAULT '0' NOT NULL,\n  c CHAR(120) DEFAULT '' NOT NULL,\n  pad CHAR(60) DEFAULT '' NOT NULL,\n  PRIMARY KEY (id)\n) ");
+        Assert.Equal(2, await Exec("INSERT INTO sbtest2(k, c, pad) VALUES(50174, '36867471081-41208271457', '38553488316-66447416045'),(49836, '29981337244-42372040470', '10823165609-31386217366')"));
+        await Exec("CREATE INDEX k_2 ON sbtest2(k)");
+        Assert.Equal(1, await Exec("INSERT INTO sbtest2 (k) VALUES (7)"));
+        Assert.Equal(["1|50174", "2|49836", "3|7"], await Col("SELECT id, k FROM sbtest2 ORDER BY id"));
+        Assert.Equal(["3"], await Col("SELECT id FROM sbtest2 WHERE k = $1", 7));
+        Assert.Equal([new string(' ', 120)], await Col("SELECT c FROM sbtest2 WHERE id = 3"));
+        await Exec("DROP TABLE IF EXISTS sbtest2");
+    }
+
+    [Fact]
     public async Task Errors_report_positions()
     {
         var e = await Assert.ThrowsAsync<PostgresException>(() => Exec("SELECT nosuch FROM emp"));
