@@ -117,6 +117,16 @@ public sealed class QueryTests(InstanceFixture fx) : IClassFixture<InstanceFixtu
     }
 
     [Fact]
+    public async Task Union_and_in_subquery()
+    {
+        Assert.Equal(["1", "2", "3"], await Col("SELECT id FROM dept UNION SELECT dept_id FROM emp WHERE dept_id IS NOT NULL ORDER BY 1"));
+        Assert.Equal(6, (await Col("SELECT id FROM dept UNION ALL SELECT id FROM dept")).Count);
+        Assert.Equal(["ann", "bob", "cid"], await Col("SELECT name FROM emp WHERE dept_id IN (SELECT id FROM dept WHERE name <> 'empty') ORDER BY name"));
+        Assert.Equal(["empty"], await Col("SELECT name FROM dept d WHERE NOT EXISTS (SELECT 1 FROM emp e WHERE e.dept_id = d.id)"));
+        Assert.Equal(["eng|2"], await Col("SELECT d.name, (SELECT count(*) FROM emp e WHERE e.dept_id = d.id) FROM dept d WHERE d.id = 1"));
+    }
+
+    [Fact]
     public async Task Errors_report_positions()
     {
         var e = await Assert.ThrowsAsync<PostgresException>(() => Exec("SELECT nosuch FROM emp"));

@@ -51,6 +51,26 @@ public sealed partial class Binder
                 var col = Resolve(c, scope);
                 return new ColExpr { Index = col.Index, Type = col.Type };
             }
+            case SubLink { Kind: SubLinkKind.Any, Test: not null } inq when inq.Op is null or "=":
+            {
+                var test = BindExpr(inq.Test, scope);
+                var saveAgg = _agg;
+                _agg = null;
+                _outer.Add(scope);
+                try
+                {
+                    var q = BindSelect(inq.Query);
+                    if (q.Types.Length != 1) throw SqlErrors.Syntax("subquery has too many columns", inq.Position);
+                    if (test.Type.Id == TypeId.Unknown) test = Coerce(test, q.Types[0], false);
+                    Unify(test, new ColExpr { Type = q.Types[0] }, "=", inq.Position);
+                    return new InSubqueryExpr { Test = test, Make = q.Make, Type = SqlType.Bool };
+                }
+                finally
+                {
+                    _outer.RemoveAt(_outer.Count - 1);
+                    _agg = saveAgg;
+                }
+            }
             case SubLink { Kind: SubLinkKind.Scalar or SubLinkKind.Exists } sl:
             {
                 var saveAgg = _agg;

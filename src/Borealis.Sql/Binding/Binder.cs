@@ -60,7 +60,8 @@ public sealed partial class Binder(CatalogSnapshot view, Func<TableInfo, TableRt
         if (s.With is not null) throw SqlErrors.NotSupported("WITH");
         if (s.Body is NestedQuery nq && s.OrderBy.Count == 0 && s.Limit is null && s.Offset is null) return BindSelect(nq.Query);
         if (s.Body is ValuesCore vc) return BindValues(vc, s);
-        if (s.Body is not SelectCore core) throw SqlErrors.NotSupported("set operations");
+        if (s.Body is SetOperation so) return BindSetOperation(so, s);
+        if (s.Body is not SelectCore core) throw SqlErrors.NotSupported("this query form");
 
         Func<Op> make;
         ScopeCol[] scope;
@@ -225,6 +226,54 @@ public sealed partial class Binder(CatalogSnapshot view, Func<TableInfo, TableRt
             foreach (var r in rows) r[c] = Coerce(r[c], t, false);
         }
         return new BoundQuery { Make = () => new ValuesOp(rows, width), Names = Enumerable.Range(1, width).Select(i => $"column{i}").ToArray(), Types = types };
+    }
+
+    /// <summary>UNION [ALL] (INTERSECT/EXCEPT not yet): both sides coerced to common column types; ORDER BY/LIMIT over the result's columns.</summary>
+    private BoundQuery BindSetOperation(SetOperation so, SelectStatement s)
+    {
+        if (so.Op != SetOperator.Union) throw SqlErrors.NotSupported(so.Op.ToString().ToUpperInvariant());
+        var l = BindSelect(new SelectStatement(null, so.Left, [], null, null, false, []));
+        var r = BindSelect(new SelectStatement(null, so.Right, [], null, null, false, []));
+        if (l.Types.Length != r.Types.Length) throw SqlErrors.Syntax("each UNION query must have the same number of columns", so.Position);
+        var types = new SqlType[l.Types.Length];
+        for (int i = 0; i < types.Length; i++)
+        {
+            var cols = new BExpr[] { new ColExpr { Index = i, Type = l.Types[i] }, new ColExpr { Index = i, Type = r.Types[i] } };
+            types[i] = CommonType(cols, "UNION", so.Position);
+        }
+        Func<Op> Side(BoundQuery q)
+        {
+            var exprs = q.Types.Select((t, i) => Coerce(new ColExpr { Index = i, Type = t }, types[i], false)).ToArray();
+            return () => new ProjectOp(q.Make(), exprs);
+        }
+        var lm = Side(l);
+        var rm = Side(r);
+        Func<Op> make = () => new AppendOp(lm(), rm());
+        if (!so.All)
+        {
+            var inner = make;
+            make = () => new DistinctOp(inner());
+        }
+        var scope = l.Names.Select((n, i) => new ScopeCol(null, n, types[i], i)).ToArray();
+        if (s.OrderBy.Count > 0)
+        {
+            var keys = s.OrderBy.Select(o =>
+            {
+                var k = o.Expr is IntegerLiteral il && il.Value >= 1 && il.Value <= scope.Length ? new ColExpr { Index = (int)il.Value - 1, Type = types[il.Value - 1] } : BindExpr(o.Expr, scope);
+                bool desc = o.Direction == SortDirection.Desc;
+                return new SortKey(k, desc, o.Nulls == NullsOrder.Default ? desc : o.Nulls == NullsOrder.First);
+            }).ToArray();
+            var inner = make;
+            make = () => new SortOp(inner(), keys);
+        }
+        if (s.Limit is not null || s.Offset is not null)
+        {
+            var lim = s.Limit is null || s.Limit is NullLiteral ? null : Coerce(BindExpr(s.Limit, []), SqlType.Int8, false);
+            var off = s.Offset is null ? null : Coerce(BindExpr(s.Offset, []), SqlType.Int8, false);
+            var inner = make;
+            make = () => new LimitOp(inner(), lim, off);
+        }
+        return new BoundQuery { Make = make, Names = l.Names, Types = types };
     }
 
     private static string DefaultName(Expr e) => e switch

@@ -43,6 +43,39 @@ public sealed class ScalarSubqueryExpr : BExpr
     }
 }
 
+/// <summary>x IN (subquery), with three-valued logic (NULL when no match and a NULL was seen).</summary>
+public sealed class InSubqueryExpr : BExpr
+{
+    public required BExpr Test;
+    public required Func<Op> Make;
+
+    public override Value Eval(EvalContext c)
+    {
+        var t = Test.Eval(c);
+        var st = c.Exec ?? throw new InvalidOperationException("subquery outside an executing statement");
+        var saveRow = c.Row;
+        c.Outer.Add(saveRow);
+        var op = Make();
+        try
+        {
+            bool sawNull = false;
+            while (op.NextAsync(st).AsTask().GetAwaiter().GetResult())
+            {
+                var v = op.Row[0];
+                if (v.IsNull || t.IsNull) { sawNull = true; continue; }
+                if (Ops.Compare(t, v) == 0) return Value.FromBool(true);
+            }
+            return sawNull ? Value.Null : Value.FromBool(false);
+        }
+        finally
+        {
+            op.Close();
+            c.Outer.RemoveAt(c.Outer.Count - 1);
+            c.Row = saveRow;
+        }
+    }
+}
+
 /// <summary>Rows computed at bind time (system views), with an optional filter.</summary>
 public sealed class RowsOp(Value[][] rows, BExpr? filter) : Op
 {

@@ -452,3 +452,27 @@ public sealed class LockRowsOp(Op scan, TableRt t, RowLockStrength strength, boo
 
     public override void Close() => scan.Close();
 }
+
+/// <summary>UNION ALL: the left input's rows, then the right's.</summary>
+public sealed class AppendOp(Op left, Op right) : Op
+{
+    private bool _right;
+
+    public override async ValueTask<bool> NextAsync(ExecState st)
+    {
+        if (!_right)
+        {
+            if (await left.NextAsync(st)) { Row = left.Row; return true; }
+            _right = true;
+        }
+        if (!await right.NextAsync(st)) return false;
+        Row = right.Row;
+        return true;
+    }
+
+    public override void Close()
+    {
+        left.Close();
+        right.Close();
+    }
+}
