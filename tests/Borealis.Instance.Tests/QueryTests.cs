@@ -127,6 +127,20 @@ public sealed class QueryTests(InstanceFixture fx) : IClassFixture<InstanceFixtu
     }
 
     [Fact]
+    public async Task Insert_on_conflict_do_nothing()
+    {
+        await Exec("CREATE TABLE upsert (id int PRIMARY KEY, v text)");
+        Assert.Equal(2, await Exec("INSERT INTO upsert VALUES (1, 'a'), (2, 'b')"));
+        Assert.Equal(1, await Exec("INSERT INTO upsert VALUES (2, 'x'), (3, 'c') ON CONFLICT DO NOTHING"));
+        Assert.Equal(["1|a", "2|b", "3|c"], await Col("SELECT id, v FROM upsert ORDER BY id"));
+        await Exec("BEGIN");
+        Assert.Equal(0, await Exec("INSERT INTO upsert VALUES (1, 'z') ON CONFLICT (id) DO NOTHING"));
+        Assert.Equal(1, await Exec("INSERT INTO upsert VALUES (4, 'd')"));
+        await Exec("COMMIT");
+        Assert.Equal(["4"], await Col("SELECT count(*) FROM upsert"));
+    }
+
+    [Fact]
     public async Task Errors_report_positions()
     {
         var e = await Assert.ThrowsAsync<PostgresException>(() => Exec("SELECT nosuch FROM emp"));

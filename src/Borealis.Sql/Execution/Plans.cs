@@ -90,6 +90,8 @@ public sealed class InsertPlan : ModifyPlan
     public required BExpr?[] Defaults;
     /// <summary>Per source row and column: true when the VALUES item was DEFAULT (VALUES sources only).</summary>
     public bool[][]? DefaultMarks;
+    /// <summary>ON CONFLICT DO NOTHING: each row is inserted in its own subtransaction, rolled back on 23505.</summary>
+    public bool OnConflictDoNothing;
 
     public override async ValueTask<PgExecuteResult> RunAsync(SqlPortal portal, PgExecuteContext ctx, int maxRows)
     {
@@ -112,7 +114,19 @@ public sealed class InsertPlan : ModifyPlan
                 }
                 rowNo++;
                 var bytes = Encode(row);
-                await Table.Table.InsertAsync(st.Tx, bytes, st.Ct);
+                if (OnConflictDoNothing)
+                {
+                    int depth = Borealis.Engine.Txn.TxnManager.Savepoint(st.Tx);
+                    try { await Table.Table.InsertAsync(st.Tx, bytes, st.Ct); }
+                    catch (AccessException e) when (e.SqlState == AccessException.UniqueViolation)
+                    {
+                        await st.Db.Txns.RollbackToSavepointAsync(st.Tx, depth, st.Ct);
+                        Borealis.Engine.Txn.TxnManager.ReleaseSavepoint(st.Tx, depth);
+                        continue;
+                    }
+                    Borealis.Engine.Txn.TxnManager.ReleaseSavepoint(st.Tx, depth);
+                }
+                else await Table.Table.InsertAsync(st.Tx, bytes, st.Ct);
                 WriteReturning(st, ctx, row);
                 n++;
             }

@@ -95,7 +95,8 @@ public sealed partial class SqlSession
 
     private static InsertPlan PlanInsert(Binder b, InsertStatement ins)
     {
-        if (ins.OnConflict is not null || ins.With is not null) throw SqlErrors.NotSupported("ON CONFLICT / WITH");
+        if (ins.With is not null) throw SqlErrors.NotSupported("WITH");
+        if (ins.OnConflict is { DoUpdate: true }) throw SqlErrors.NotSupported("ON CONFLICT DO UPDATE");
         var t = b.OpenTable(ins.Table);
         var live = t.Info.Columns.ToList();
         var target = new List<int>();
@@ -157,6 +158,7 @@ public sealed partial class SqlSession
             SourceIndex = sourceIndex,
             Defaults = defaults,
             DefaultMarks = marks,
+            OnConflictDoNothing = ins.OnConflict is not null,
             Returning = ret,
             Columns = ret is null ? null : Cols(rn!, rt!),
         };
