@@ -1,6 +1,7 @@
 using System.Net;
 using Borealis.Engine;
 using Borealis.Engine.Hosting;
+using Borealis.Engine.Vacuum;
 using Borealis.PgWire.Server;
 using Borealis.Sql.Execution;
 using Borealis.Volume;
@@ -15,11 +16,14 @@ namespace Borealis.Instance;
 /// </summary>
 public sealed class WriterInstance : IAsyncDisposable
 {
-    private WriterInstance(Database db, PgServer server, SqlEngine engine)
+    private readonly VacuumWorker _vacuum;
+
+    private WriterInstance(Database db, PgServer server, SqlEngine engine, VacuumWorker vacuum)
     {
         Database = db;
         Server = server;
         Engine = engine;
+        _vacuum = vacuum;
     }
 
     public Database Database { get; }
@@ -43,15 +47,18 @@ public sealed class WriterInstance : IAsyncDisposable
 
     public static WriterInstance Start(Database db, IPEndPoint endPoint)
     {
-        var engine = new SqlEngine(db);
+        // Autovacuum: every table the SQL engine opens reports its updates/deletes to the worker.
+        var vacuum = new VacuumWorker(db.Txns, new Vacuumer(db.Txns));
+        var engine = new SqlEngine(db) { TableOpened = vacuum.Register };
         var server = new PgServer(new PgServerOptions { EndPoint = endPoint, MaxConnections = 200 }, new InstanceBackend(engine));
         server.Start();
-        return new WriterInstance(db, server, engine);
+        return new WriterInstance(db, server, engine, vacuum);
     }
 
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
+        await _vacuum.DisposeAsync();
         await Database.DisposeAsync();
     }
 }

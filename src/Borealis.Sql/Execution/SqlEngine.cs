@@ -17,6 +17,9 @@ public sealed class SqlEngine(Database db)
 
     public Database Db => db;
 
+    /// <summary>Called once for each engine <see cref="Table"/> object the engine opens (e.g. to register it with the vacuum worker).</summary>
+    public Action<Table>? TableOpened { get; set; }
+
     private static string KeyOf(TableInfo t, IndexInfo[] idx) =>
         $"{t.HeapMetaPage}/{t.AllColumns.Length}:{string.Join(',', idx.Select(i => i.MetaPage))}";
 
@@ -42,7 +45,9 @@ public sealed class SqlEngine(Database db)
         var table = await Table.OpenAsync(t.Name, db.Pool, db.Allocator, db.Txns, t.RowLayout(), t.HeapMetaPage, defs, idx.Select(i => i.MetaPage).ToArray(), ct);
         var fresh = new TableRt { Info = t, Table = table, Types = types, Layout = t.RowLayout(), IndexInfos = idx };
         // Two sessions may open concurrently: the first one stored wins, so all share one Table object.
-        return _tables.GetOrAdd(KeyOf(t, idx), fresh);
+        var stored = _tables.GetOrAdd(KeyOf(t, idx), fresh);
+        if (ReferenceEquals(stored, fresh)) TableOpened?.Invoke(table);
+        return stored;
     }
 
     private static SqlType[] TypesOf(TableInfo t) => t.AllColumns.Select(c => Types.Types.FromCatalog(c.TypeOid, c.Typmod)).ToArray();
