@@ -10,7 +10,7 @@ namespace Borealis.Sql.Types;
 /// little-endian; date int32 days since 2000-01-01; timestamp/timestamptz int64 microseconds since
 /// 2000-01-01; uuid 16 bytes big-endian (RFC order); numeric varlen = System.Decimal's four int32
 /// (GetBits order, little-endian); text/varchar/bpchar/jsonb varlen UTF-8; bytea varlen raw.
-/// Keys: numeric and uuid are written as their stored bytes (equality only, not order).
+/// Keys: numeric is written as its stored bytes (equality only, not order); uuid as its 16 big-endian bytes (memcmp order = PostgreSQL order).
 /// </summary>
 public static class RowCodec
 {
@@ -28,7 +28,7 @@ public static class RowCodec
     };
 
     /// <summary>Whether index order equals SQL order for this type (range scans allowed).</summary>
-    public static bool KeyOrdered(TypeId t) => t is not (TypeId.Numeric or TypeId.Uuid or TypeId.Bpchar);
+    public static bool KeyOrdered(TypeId t) => t is not (TypeId.Numeric or TypeId.Bpchar); // uuid: big-endian bytes in memcmp order = PostgreSQL uuid order
 
     /// <summary>Encodes a row; grows <paramref name="buffer"/> as needed and returns the length.</summary>
     public static int Encode(ReadOnlySpan<Value> values, ReadOnlySpan<SqlType> types, ref byte[] buffer)
