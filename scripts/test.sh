@@ -7,7 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-suites=(tests/Borealis.Storage.Tests tests/Borealis.Volume.Tests tests/Borealis.Engine.Tests tests/Borealis.SqlLogicTest.Tests tests/Borealis.PgWire.Tests tests/Borealis.Sql.Tests)
+suites=(tests/Borealis.Storage.Tests tests/Borealis.Volume.Tests tests/Borealis.Engine.Tests tests/Borealis.SqlLogicTest.Tests tests/Borealis.PgWire.Tests tests/Borealis.Sql.Tests tests/Borealis.Instance.Tests)
 if [ "${1:-}" != "--fast" ]; then suites+=(tests/Borealis.Cluster.Tests); fi
 
 dotnet build Borealis.slnx -c Release -nologo -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
