@@ -33,7 +33,7 @@ public sealed class ClientToolTests(ITestOutputHelper output)
     [Fact]
     public async Task Psql_runs_a_script()
     {
-        if (!File.Exists("/usr/bin/psql")) return;
+        Assert.True(File.Exists("/usr/bin/psql"), "psql is missing: run scripts/setup.sh");
         await using var inst = await WriterInstance.StartInMemoryAsync();
         string script = """
             CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price numeric(10,2));
@@ -53,7 +53,7 @@ public sealed class ClientToolTests(ITestOutputHelper output)
     [Fact]
     public async Task Pgbench_server_side_generation()
     {
-        if (!File.Exists("/usr/bin/pgbench")) return;
+        Assert.True(File.Exists("/usr/bin/pgbench"), "pgbench is missing: run scripts/setup.sh");
         await using var inst = await WriterInstance.StartInMemoryAsync();
         var init = await RunAsync("/usr/bin/pgbench", $"-h 127.0.0.1 -p {inst.EndPoint.Port} -U postgres -i -I dtGvp -s 1 postgres", timeoutSeconds: 300);
         output.WriteLine(init.Out);
@@ -67,7 +67,7 @@ public sealed class ClientToolTests(ITestOutputHelper output)
     [Fact]
     public async Task Pgbench_initialises_and_runs_without_failures()
     {
-        if (!File.Exists("/usr/bin/pgbench")) return;
+        Assert.True(File.Exists("/usr/bin/pgbench"), "pgbench is missing: run scripts/setup.sh");
         await using var inst = await WriterInstance.StartInMemoryAsync();
         string conn = $"-h 127.0.0.1 -p {inst.EndPoint.Port} -U postgres";
         var init = await RunAsync("/usr/bin/pgbench", $"{conn} -i -s 1 postgres", timeoutSeconds: 300);
