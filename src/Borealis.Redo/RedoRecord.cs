@@ -187,6 +187,8 @@ public enum RedoType : byte
     HeapInsertCompact = 30,
     /// <summary>HeapUpdateInPageDelta with varint fields; the new ctid's page is the record's page.</summary>
     HeapUpdateInPageDeltaCompact = 31,
+    /// <summary>HeapSetXmax with varint fields; a ctid on the record's own page costs one byte for its page.</summary>
+    HeapSetXmaxCompact = 32,
 
     // -- btree (40..63) --  payload layouts: BTree/BTreeApply.cs
     /// <summary>Formats a B+tree node (leaf or inner) with its level, right-link, high key and entries.</summary>

@@ -145,6 +145,21 @@ public sealed class HeapTable
         mtr.Apply();
     }
 
+    /// <summary>
+    /// Logs and applies a set-xmax of the version at <paramref name="tid"/>: a
+    /// <see cref="RedoType.HeapSetXmaxCompact"/> record, or the full <see cref="RedoType.HeapSetXmax"/>
+    /// when that is not larger.
+    /// </summary>
+    private static void AddSetXmax(EngineMtr mtr, in PageHandle h, Tid tid, HeapInfomask flags, uint cmax, ulong xmax, ulong ctid)
+    {
+        int compact = HeapCompactRecords.SetXmaxSize(tid.Page, tid.Slot, flags, cmax, xmax, ctid);
+        if (compact < HeapRecords.SetXmaxSize)
+            HeapCompactRecords.SetXmax(mtr.Add(h, RedoType.HeapSetXmaxCompact, compact), tid.Page, tid.Slot, flags, cmax, xmax, ctid);
+        else
+            HeapRecords.SetXmax(mtr.Add(h, RedoType.HeapSetXmax, HeapRecords.SetXmaxSize), tid.Slot, flags, cmax, xmax, ctid);
+        mtr.Apply();
+    }
+
     /// <summary>A page with room for a tuple of <paramref name="tupleLen"/> bytes per the free-space map, else a new page.</summary>
     private async ValueTask<ulong> FindOrExtendAsync(int tupleLen, ulong exclude, CancellationToken ct)
     {
@@ -259,8 +274,7 @@ public sealed class HeapTable
                 return new SetXmaxResult(check, prev, default, 0);
             }
             var ctid = newCtid.IsNone ? tid : newCtid;
-            HeapRecords.SetXmax(mtr.Add(h, RedoType.HeapSetXmax, HeapRecords.SetXmaxSize), tid.Slot, flags, cmax, xmax, ctid.Packed);
-            mtr.Apply();
+            AddSetXmax(mtr, h, tid, flags, cmax, xmax, ctid.Packed);
             ulong lsn = await mtr.CommitAsync(ct).ConfigureAwait(false);
             ReturnMtr(mtr);
             return new SetXmaxResult(SetXmaxStatus.Ok, prev, default, lsn);
@@ -360,8 +374,7 @@ public sealed class HeapTable
                 {
                     var newTid = new Tid(target, (ushort)slot);
                     AddInsert(mtr, hn, newTid, xid, cid, newRow.Span, ovf);
-                    HeapRecords.SetXmax(mtr.Add(ho, RedoType.HeapSetXmax, HeapRecords.SetXmaxSize), old.Slot, HeapInfomask.Updated, cid, xid, newTid.Packed);
-                    mtr.Apply();
+                    AddSetXmax(mtr, ho, old, HeapInfomask.Updated, cid, xid, newTid.Packed);
                     ulong lsn = await mtr.CommitAsync(ct).ConfigureAwait(false);
                     ReturnMtr(mtr);
                     Volatile.Write(ref _target, (long)target);

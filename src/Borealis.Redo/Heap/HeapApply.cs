@@ -25,14 +25,17 @@ namespace Borealis.Redo.Heap;
 /// HeapInsertCompact   v slot, v infomask, v xmin, v cmin, data                        = 4..26 + len
 /// HeapUpdateInPageDeltaCompact v oldSlot, v newSlot, v xmaxBits, v newInfomask, v cid,
 ///                     v xid, v prefixLen, v suffixLen, changed bytes                 = 8..44 + len
+/// HeapSetXmaxCompact  v slot, v infomask, v cmax, v xmax, v ctidSlot, v ctidPageCode  = 6..39
 /// </code>
 /// "v" is an unsigned LEB128 varint (<see cref="HeapVarint"/>); a value out of its field's range
 /// (u16 slots and masks, u32 cmin/cid, prefix/suffix ≤ Page.Size) is refused.
 /// HeapInsertCompact inserts the same tuple as a HeapInsert with xmax = 0, cmax = 0 and ctid =
 /// (the record's page, slot). HeapUpdateInPageDeltaCompact does what HeapUpdateInPageDelta does
 /// except that the new version's ctid page is the record's page (not the old version's ctid's),
-/// so the writer can use it for every same-page update. Both need the page number: applied
-/// without one (<see cref="NoPage"/>) they are refused.
+/// so the writer can use it for every same-page update. HeapSetXmaxCompact does what HeapSetXmax
+/// does; its ctid page code is 0 for the record's own page, else the page + 1, and nothing may
+/// follow its last field. All three need the page number: applied without one
+/// (<see cref="NoPage"/>) they are refused.
 /// Semantics: HeapInsert's slot is either the first slot past the end (a new line pointer) or
 /// an Unused one, and the tuple goes just below upper. HeapSetXmax replaces the
 /// <see cref="HeapInfomask.XmaxBits"/> of the infomask with the payload's (which must contain no
@@ -73,6 +76,7 @@ public static class HeapApply
         {
             RedoType.HeapInsertCompact => InsertCompact(page, payload, pageNo),
             RedoType.HeapUpdateInPageDeltaCompact => UpdateInPageDeltaCompact(page, payload, pageNo),
+            RedoType.HeapSetXmaxCompact => SetXmaxCompact(page, payload, pageNo),
             RedoType.HeapInit => Init(page, payload),
             RedoType.HeapInsert => Insert(page, payload),
             RedoType.HeapSetXmax => SetXmax(page, payload),
@@ -213,6 +217,22 @@ public static class HeapApply
         if (!CanInsert(page, (int)slot, tuple)) return false;
         DoInsert(page, (int)slot, tuple);
         return true;
+    }
+
+    private static bool SetXmaxCompact(Span<byte> page, ReadOnlySpan<byte> p, ulong pageNo)
+    {
+        if (pageNo > HeapTuple.MaxPage) return false;
+        int pos = 0;
+        if (!HeapVarint.TryRead(p, ref pos, out ulong slot) || slot > ushort.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong bits) || bits > ushort.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong cmax) || cmax > uint.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong xmax)
+            || !HeapVarint.TryRead(p, ref pos, out ulong ctidSlot) || ctidSlot > ushort.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong ctidPage) || ctidPage > HeapTuple.MaxPage + 1
+            || pos != p.Length) return false;
+        Span<byte> full = stackalloc byte[HeapRecords.SetXmaxSize];
+        HeapRecords.SetXmax(full, (ushort)slot, (HeapInfomask)bits, (uint)cmax, xmax, HeapTuple.PackCtid(ctidPage == 0 ? pageNo : ctidPage - 1, (ushort)ctidSlot));
+        return SetXmax(page, full);
     }
 
     private static bool UpdateInPageDeltaCompact(Span<byte> page, ReadOnlySpan<byte> p, ulong pageNo)

@@ -48,7 +48,7 @@ public static class HeapVarint
 
 /// <summary>
 /// Writers of the compact heap records (<see cref="RedoType.HeapInsertCompact"/>,
-/// <see cref="RedoType.HeapUpdateInPageDeltaCompact"/>; layouts and semantics in <see cref="HeapApply"/>).
+/// <see cref="RedoType.HeapUpdateInPageDeltaCompact"/>, <see cref="RedoType.HeapSetXmaxCompact"/>; layouts and semantics in <see cref="HeapApply"/>).
 /// They carry only what a fresh version's header cannot derive: zero xmax/cmax are omitted, the
 /// self ctid comes from the record's page number, integers are <see cref="HeapVarint"/>s.
 /// </summary>
@@ -67,6 +67,26 @@ public static class HeapCompactRecords
         o += HeapVarint.Write(dest[o..], cmin);
         return dest.Slice(o, dataLength);
     }
+
+    /// <summary>Payload size of a <see cref="RedoType.HeapSetXmaxCompact"/> record on page <paramref name="pageNo"/>.</summary>
+    public static int SetXmaxSize(ulong pageNo, ushort slot, HeapInfomask xmaxBits, uint cmax, ulong xmax, ulong ctid) =>
+        HeapVarint.Size(slot) + HeapVarint.Size((ushort)xmaxBits) + HeapVarint.Size(cmax) + HeapVarint.Size(xmax)
+        + HeapVarint.Size(HeapTuple.CtidSlot(ctid)) + HeapVarint.Size(CtidPageCode(pageNo, ctid));
+
+    /// <summary>Writes a <see cref="RedoType.HeapSetXmaxCompact"/> payload for page <paramref name="pageNo"/>; returns its length.</summary>
+    public static int SetXmax(Span<byte> dest, ulong pageNo, ushort slot, HeapInfomask xmaxBits, uint cmax, ulong xmax, ulong ctid)
+    {
+        int o = HeapVarint.Write(dest, slot);
+        o += HeapVarint.Write(dest[o..], (ushort)xmaxBits);
+        o += HeapVarint.Write(dest[o..], cmax);
+        o += HeapVarint.Write(dest[o..], xmax);
+        o += HeapVarint.Write(dest[o..], HeapTuple.CtidSlot(ctid));
+        o += HeapVarint.Write(dest[o..], CtidPageCode(pageNo, ctid));
+        return o;
+    }
+
+    /// <summary>The ctid's page as HeapSetXmaxCompact codes it: 0 = the record's own page, else page + 1.</summary>
+    private static ulong CtidPageCode(ulong pageNo, ulong ctid) => HeapTuple.CtidPage(ctid) == pageNo ? 0 : HeapTuple.CtidPage(ctid) + 1;
 
     /// <summary>Payload size of a <see cref="RedoType.HeapUpdateInPageDeltaCompact"/> record.</summary>
     public static int UpdateInPageDeltaSize(ushort oldSlot, ushort newSlot, HeapInfomask xmaxBits, HeapInfomask newInfomask, uint cid, ulong xid,

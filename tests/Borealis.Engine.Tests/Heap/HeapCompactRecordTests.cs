@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace Borealis.Engine.Tests.Heap;
 
 /// <summary>
-/// HeapInsertCompact (30) and HeapUpdateInPageDeltaCompact (31): format pins, varints, byte-identity
+/// HeapInsertCompact (30), HeapUpdateInPageDeltaCompact (31) and HeapSetXmaxCompact (32): format pins, varints, byte-identity
 /// with the full records, apply fuzz, and HeapTable's use of them (pages match storage's).
 /// </summary>
 public class HeapCompactRecordTests(ITestOutputHelper output)
@@ -71,6 +71,47 @@ public class HeapCompactRecordTests(ITestOutputHelper output)
         var del = new byte[HeapCompactRecords.UpdateInPageDeltaSize(1, 200, HeapInfomask.Updated, HeapInfomask.HeapOnly, 3, 70000, 11, 85, 1)];
         HeapCompactRecords.UpdateInPageDelta(del, 1, 200, HeapInfomask.Updated, HeapInfomask.HeapOnly, 3, 70000, 11, 85, 1)[0] = 0x9F;
         Assert.Equal("01" + "C801" + "04" + "10" + "03" + "F0A204" + "0B" + "55" + "9F", Convert.ToHexString(del));
+
+        // slot 2, Updated, cmax 0, xmax 70000, ctid (own page, 5) | ctid (page 0x80, 5)
+        Assert.Equal(32, (int)RedoType.HeapSetXmaxCompact);
+        var sx = new byte[HeapCompactRecords.SetXmaxSize(PageNo, 2, HeapInfomask.Updated, 0, 70000, HeapTuple.PackCtid(PageNo, 5))];
+        Assert.Equal(sx.Length, HeapCompactRecords.SetXmax(sx, PageNo, 2, HeapInfomask.Updated, 0, 70000, HeapTuple.PackCtid(PageNo, 5)));
+        Assert.Equal("02" + "04" + "00" + "F0A204" + "05" + "00", Convert.ToHexString(sx));
+        sx = new byte[HeapCompactRecords.SetXmaxSize(PageNo, 2, HeapInfomask.Updated, 0, 70000, HeapTuple.PackCtid(0x80, 5))];
+        HeapCompactRecords.SetXmax(sx, PageNo, 2, HeapInfomask.Updated, 0, 70000, HeapTuple.PackCtid(0x80, 5));
+        Assert.Equal("02" + "04" + "00" + "F0A204" + "05" + "8101", Convert.ToHexString(sx));
+    }
+
+    private static byte[] CompactSetXmax(ulong pageNo, ushort slot, HeapInfomask bits, uint cmax, ulong xmax, ulong ctid)
+    {
+        var p = new byte[HeapCompactRecords.SetXmaxSize(pageNo, slot, bits, cmax, xmax, ctid)];
+        HeapCompactRecords.SetXmax(p, pageNo, slot, bits, cmax, xmax, ctid);
+        return p;
+    }
+
+    [Fact]
+    public void CompactSetXmaxBuildsTheSamePageAsTheFullRecord()
+    {
+        var rng = new Random(11);
+        var start = EmptyPage();
+        for (ushort s = 0; s < 20; s++) Assert.True(HeapApply.Apply(start, RedoType.HeapInsert, FullInsert(s, 10, 1, HeapInfomask.None, HeapTestKit.Row(rng, 40))));
+        for (int i = 0; i < 2000; i++)
+        {
+            var a = (byte[])start.Clone();
+            var b = (byte[])start.Clone();
+            ushort slot = (ushort)rng.Next(0, 22);
+            var bits = (HeapInfomask)rng.Next(0, 8) | (rng.Next(3) == 0 ? HeapInfomask.XmaxCommitted : HeapInfomask.None);
+            uint cmax = rng.Next(2) == 0 ? 0 : (uint)rng.Next();
+            ulong xmax = rng.Next(3) == 0 ? (ulong)rng.NextInt64() : (ulong)rng.Next(0, 100_000);
+            ulong ctidPage = rng.Next(3) switch { 0 => PageNo, 1 => HeapTuple.MaxPage, _ => (ulong)rng.NextInt64(0, 1L << 40) };
+            ulong ctid = HeapTuple.PackCtid(ctidPage, (ushort)rng.Next(0, 70_000));
+            var full = new byte[HeapRecords.SetXmaxSize];
+            HeapRecords.SetXmax(full, slot, bits, cmax, xmax, ctid);
+            bool okA = HeapApply.Apply(a, RedoType.HeapSetXmax, full, PageNo);
+            bool okB = HeapApply.Apply(b, RedoType.HeapSetXmaxCompact, CompactSetXmax(PageNo, slot, bits, cmax, xmax, ctid), PageNo);
+            Assert.Equal(okA, okB);
+            Assert.True(a.AsSpan().SequenceEqual(b), $"case {i}: pages differ");
+        }
     }
 
     [Fact]
@@ -171,6 +212,8 @@ public class HeapCompactRecordTests(ITestOutputHelper output)
         before = (byte[])page.Clone();
         Assert.False(HeapApply.Apply(page, RedoType.HeapUpdateInPageDeltaCompact, CompactDelta([1, 2, 3], [1, 9, 3], 0, 1, 6, 0)));
         Assert.Equal(before, page);
+        Assert.False(HeapApply.Apply(page, RedoType.HeapSetXmaxCompact, CompactSetXmax(PageNo, 0, HeapInfomask.None, 0, 6, HeapTuple.PackCtid(PageNo, 0))));
+        Assert.Equal(before, page);
     }
 
     [Fact]
@@ -191,14 +234,17 @@ public class HeapCompactRecordTests(ITestOutputHelper output)
         {
             var basePage = pages[rng.Next(pages.Count)];
             var page = (byte[])basePage.Clone();
-            bool insert = rng.Next(2) == 0;
-            var type = insert ? RedoType.HeapInsertCompact : RedoType.HeapUpdateInPageDeltaCompact;
+            int kind = rng.Next(3);
+            bool insert = kind == 0;
+            var type = kind switch { 0 => RedoType.HeapInsertCompact, 1 => RedoType.HeapUpdateInPageDeltaCompact, _ => RedoType.HeapSetXmaxCompact };
             byte[] payload;
             if (rng.Next(3) == 0)
             {
                 payload = new byte[rng.Next(0, 48)];
                 rng.NextBytes(payload);
             }
+            else if (kind == 2) payload = CompactSetXmax(PageNo, (ushort)rng.Next(0, 5), (HeapInfomask)rng.Next(0, 16), 1, (ulong)rng.Next(0, 1000),
+                HeapTuple.PackCtid(rng.Next(2) == 0 ? PageNo : (ulong)rng.Next(), (ushort)rng.Next(0, 5)));
             else if (insert) payload = CompactInsert((ushort)rng.Next(0, 8), (ulong)rng.Next(1, 1 << 20), (uint)rng.Next(0, 200), (HeapInfomask)rng.Next(0, 0x1000),
                 HeapTestKit.Row(rng, rng.Next(0, 400)));
             else
