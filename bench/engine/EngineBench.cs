@@ -246,7 +246,14 @@ public sealed class EngineBench(Database db, CountingVolume volume, int accounts
         if (!r.Found) throw new InvalidOperationException($"{t.Name}: key {id} not found");
         var m = await t.UpdateAsync(tx, r.Tid, modifier);
         if (m.Status != ModifyStatus.Done) throw new InvalidOperationException($"{t.Name}: update of key {id} skipped");
+        if (t == _acc)
+        {
+            if (m.Tid.Page == r.Tid.Page) _accSamePage++;
+            else _accMoved++;
+        }
     }
+
+    private long _accSamePage, _accMoved;
 
     /// <summary>Adds <see cref="Delta"/> to the int4 at a fixed offset of the row data (reuses one buffer).</summary>
     private sealed class AddInt4(int offset) : IRowModifier
@@ -277,7 +284,7 @@ public sealed class EngineBench(Database db, CountingVolume volume, int accounts
     {
         await PgbenchLoopAsync(Math.Max(100, n / 2), 1); // warm up, as the PostgreSQL reference does (n/2 transactions)
         long bytes0 = volume.Bytes, records0 = volume.Records;
-        long prunes0 = OpportunisticPrunes;
+        long prunes0 = OpportunisticPrunes, same0 = _accSamePage, moved0 = _accMoved;
         var (b0, c0) = volume.ByType();
         var sw = Stopwatch.StartNew();
         await PgbenchLoopAsync(n, 2);
@@ -285,7 +292,9 @@ public sealed class EngineBench(Database db, CountingVolume volume, int accounts
         var (b1, c1) = volume.ByType();
         var parts = Enumerable.Range(0, 256).Where(t => b1[t] > b0[t]).OrderByDescending(t => b1[t] - b0[t])
             .Select(t => $"{(Borealis.Redo.RedoType)t} {(double)(b1[t] - b0[t]) / n:F0} B ({(double)(c1[t] - c0[t]) / n:F2}×)");
-        string notes = $"on-access prunes {(double)(OpportunisticPrunes - prunes0) / n:F2} per transaction; no VACUUM ran";
+        long same = _accSamePage - same0, moved = _accMoved - moved0;
+        string notes = $"account updates: {100.0 * same / Math.Max(1, same + moved):F0} % on the row's page (HOT), {100.0 * moved / Math.Max(1, same + moved):F0} % moved to another page" +
+            $" (new index entry); on-access prunes {(double)(OpportunisticPrunes - prunes0) / n:F2} per transaction; no VACUUM ran, no snapshot outlives its statement";
         return new Pgbench((double)(volume.Bytes - bytes0) / n, (double)(volume.Records - records0) / n, n / sw.Elapsed.TotalSeconds,
             string.Join(", ", parts), notes);
     }
