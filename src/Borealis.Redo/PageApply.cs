@@ -55,7 +55,7 @@ public static class PageApply
                 byte t = (byte)RedoRecord.Type(record);
                 bool ok = t switch
                 {
-                    >= RedoFamilies.HeapFirst and <= RedoFamilies.HeapLast => Heap.HeapApply.Apply(page, RedoRecord.Type(record), payload),
+                    >= RedoFamilies.HeapFirst and <= RedoFamilies.HeapLast => Heap.HeapApply.Apply(page, RedoRecord.Type(record), payload, RedoRecord.PageNo(record)),
                     >= RedoFamilies.BTreeFirst and <= RedoFamilies.BTreeLast => BTree.BTreeApply.Apply(page, RedoRecord.Type(record), payload),
                     >= RedoFamilies.XactFirst and <= RedoFamilies.XactLast => Xact.XactApply.Apply(page, RedoRecord.Type(record), payload, lsn),
                     _ => false,

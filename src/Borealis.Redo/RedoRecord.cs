@@ -180,6 +180,15 @@ public enum RedoType : byte
     /// changed bytes, and the old data's suffix (PostgreSQL's prefix/suffix compression).
     /// </summary>
     HeapUpdateInPageDelta = 29,
+    /// <summary>
+    /// HeapInsert of a fresh version without the derivable header fields (xmax/cmax zero, ctid =
+    /// the record's page and slot) and with varint integers.
+    /// </summary>
+    HeapInsertCompact = 30,
+    /// <summary>HeapUpdateInPageDelta with varint fields; the new ctid's page is the record's page.</summary>
+    HeapUpdateInPageDeltaCompact = 31,
+    /// <summary>HeapSetXmax with varint fields; a ctid on the record's own page costs one byte for its page.</summary>
+    HeapSetXmaxCompact = 32,
 
     // -- btree (40..63) --  payload layouts: BTree/BTreeApply.cs
     /// <summary>Formats a B+tree node (leaf or inner) with its level, right-link, high key and entries.</summary>

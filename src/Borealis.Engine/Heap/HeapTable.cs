@@ -127,12 +127,36 @@ public sealed class HeapTable
         }
     }
 
+    /// <summary>
+    /// Logs and applies the insert of a fresh version at <paramref name="tid"/>: a
+    /// <see cref="RedoType.HeapInsertCompact"/> record (header fields derived at apply), or the full
+    /// <see cref="RedoType.HeapInsert"/> in the unlikely case that is not larger.
+    /// </summary>
     private static void AddInsert(EngineMtr mtr, in PageHandle h, Tid tid, ulong xid, uint cid, ReadOnlySpan<byte> row, OverflowRef ovf)
     {
         int dataLen = ovf.IsSet ? OverflowPointer.Size : row.Length;
-        var payload = mtr.Add(h, RedoType.HeapInsert, HeapRecords.InsertSize(HeapTuple.HeaderSize + dataLen));
-        var data = HeapRecords.Insert(payload, tid.Slot, xid, cid, tid.Packed, ovf.IsSet ? HeapInfomask.HasOverflow : HeapInfomask.None, dataLen);
+        var mask = ovf.IsSet ? HeapInfomask.HasOverflow : HeapInfomask.None;
+        int full = HeapRecords.InsertSize(HeapTuple.HeaderSize + dataLen);
+        int compact = HeapCompactRecords.InsertSize(tid.Slot, mask, xid, cid, dataLen);
+        Span<byte> data = compact < full
+            ? HeapCompactRecords.Insert(mtr.Add(h, RedoType.HeapInsertCompact, compact), tid.Slot, mask, xid, cid, dataLen)
+            : HeapRecords.Insert(mtr.Add(h, RedoType.HeapInsert, full), tid.Slot, xid, cid, tid.Packed, mask, dataLen);
         ovf.WriteOrCopy(data, row);
+        mtr.Apply();
+    }
+
+    /// <summary>
+    /// Logs and applies a set-xmax of the version at <paramref name="tid"/>: a
+    /// <see cref="RedoType.HeapSetXmaxCompact"/> record, or the full <see cref="RedoType.HeapSetXmax"/>
+    /// when that is not larger.
+    /// </summary>
+    private static void AddSetXmax(EngineMtr mtr, in PageHandle h, Tid tid, HeapInfomask flags, uint cmax, ulong xmax, ulong ctid)
+    {
+        int compact = HeapCompactRecords.SetXmaxSize(tid.Page, tid.Slot, flags, cmax, xmax, ctid);
+        if (compact < HeapRecords.SetXmaxSize)
+            HeapCompactRecords.SetXmax(mtr.Add(h, RedoType.HeapSetXmaxCompact, compact), tid.Page, tid.Slot, flags, cmax, xmax, ctid);
+        else
+            HeapRecords.SetXmax(mtr.Add(h, RedoType.HeapSetXmax, HeapRecords.SetXmaxSize), tid.Slot, flags, cmax, xmax, ctid);
         mtr.Apply();
     }
 
@@ -250,8 +274,7 @@ public sealed class HeapTable
                 return new SetXmaxResult(check, prev, default, 0);
             }
             var ctid = newCtid.IsNone ? tid : newCtid;
-            HeapRecords.SetXmax(mtr.Add(h, RedoType.HeapSetXmax, HeapRecords.SetXmaxSize), tid.Slot, flags, cmax, xmax, ctid.Packed);
-            mtr.Apply();
+            AddSetXmax(mtr, h, tid, flags, cmax, xmax, ctid.Packed);
             ulong lsn = await mtr.CommitAsync(ct).ConfigureAwait(false);
             ReturnMtr(mtr);
             return new SetXmaxResult(SetXmaxStatus.Ok, prev, default, lsn);
@@ -351,8 +374,7 @@ public sealed class HeapTable
                 {
                     var newTid = new Tid(target, (ushort)slot);
                     AddInsert(mtr, hn, newTid, xid, cid, newRow.Span, ovf);
-                    HeapRecords.SetXmax(mtr.Add(ho, RedoType.HeapSetXmax, HeapRecords.SetXmaxSize), old.Slot, HeapInfomask.Updated, cid, xid, newTid.Packed);
-                    mtr.Apply();
+                    AddSetXmax(mtr, ho, old, HeapInfomask.Updated, cid, xid, newTid.Packed);
                     ulong lsn = await mtr.CommitAsync(ct).ConfigureAwait(false);
                     ReturnMtr(mtr);
                     Volatile.Write(ref _target, (long)target);
@@ -372,21 +394,22 @@ public sealed class HeapTable
     }
 
     /// <summary>
-    /// Adds the same-page update as a <see cref="RedoType.HeapUpdateInPageDelta"/> record (only the
-    /// changed middle bytes) when the apply will derive the right ctid — the old version's ctid
-    /// names its own page — and the record is smaller than the full HeapUpdateInPage. The caller applies.
+    /// Adds the same-page update as a <see cref="RedoType.HeapUpdateInPageDeltaCompact"/> record
+    /// (varint fields, only the changed middle bytes; the apply derives the new ctid from the
+    /// record's page) when it is smaller than the full HeapUpdateInPage. The caller applies.
     /// </summary>
     private static bool TryAddUpdateDelta(EngineMtr mtr, in PageHandle h, Tid old, Tid newTid, ulong xid, uint cid, HeapInfomask mask,
         ReadOnlySpan<byte> newData)
     {
         ReadOnlySpan<byte> oldTuple = HeapPage.Tuple(h.Page, old.Slot);
-        if (HeapTuple.CtidPage(HeapTuple.Ctid(oldTuple)) != old.Page) return false;
         var oldData = oldTuple[HeapTuple.HeaderSize..];
         var (prefix, suffix) = HeapRecords.CommonAffixes(oldData, newData);
         int changed = newData.Length - prefix - suffix;
-        if (HeapRecords.UpdateInPageDeltaSize(changed) >= HeapRecords.UpdateInPageSize(HeapTuple.HeaderSize + newData.Length)) return false;
-        var payload = mtr.Add(h, RedoType.HeapUpdateInPageDelta, HeapRecords.UpdateInPageDeltaSize(changed));
-        newData.Slice(prefix, changed).CopyTo(HeapRecords.UpdateInPageDelta(payload, old.Slot, newTid.Slot, HeapInfomask.Updated, mask, cid, xid, prefix, suffix, changed));
+        int size = HeapCompactRecords.UpdateInPageDeltaSize(old.Slot, newTid.Slot, HeapInfomask.Updated, mask, cid, xid, prefix, suffix, changed);
+        if (size >= HeapRecords.UpdateInPageSize(HeapTuple.HeaderSize + newData.Length)) return false;
+        var payload = mtr.Add(h, RedoType.HeapUpdateInPageDeltaCompact, size);
+        newData.Slice(prefix, changed).CopyTo(HeapCompactRecords.UpdateInPageDelta(payload, old.Slot, newTid.Slot, HeapInfomask.Updated, mask, cid, xid,
+            prefix, suffix, changed));
         return true;
     }
 

@@ -22,7 +22,20 @@ namespace Borealis.Redo.Heap;
 /// FreeSpaceInit       u64 owner (meta page)                                           = 8
 /// FreeSpaceAdd        u16 index (= count), u8 category, u8 0, u64 page               = 12
 /// FreeSpaceSet        u16 index, u8 category                                          = 3
+/// HeapInsertCompact   v slot, v infomask, v xmin, v cmin, data                        = 4..26 + len
+/// HeapUpdateInPageDeltaCompact v oldSlot, v newSlot, v xmaxBits, v newInfomask, v cid,
+///                     v xid, v prefixLen, v suffixLen, changed bytes                 = 8..44 + len
+/// HeapSetXmaxCompact  v slot, v infomask, v cmax, v xmax, v ctidSlot, v ctidPageCode  = 6..39
 /// </code>
+/// "v" is an unsigned LEB128 varint (<see cref="HeapVarint"/>); a value out of its field's range
+/// (u16 slots and masks, u32 cmin/cid, prefix/suffix ≤ Page.Size) is refused.
+/// HeapInsertCompact inserts the same tuple as a HeapInsert with xmax = 0, cmax = 0 and ctid =
+/// (the record's page, slot). HeapUpdateInPageDeltaCompact does what HeapUpdateInPageDelta does
+/// except that the new version's ctid page is the record's page (not the old version's ctid's),
+/// so the writer can use it for every same-page update. HeapSetXmaxCompact does what HeapSetXmax
+/// does; its ctid page code is 0 for the record's own page, else the page + 1, and nothing may
+/// follow its last field. All three need the page number: applied without one
+/// (<see cref="NoPage"/>) they are refused.
 /// Semantics: HeapInsert's slot is either the first slot past the end (a new line pointer) or
 /// an Unused one, and the tuple goes just below upper. HeapSetXmax replaces the
 /// <see cref="HeapInfomask.XmaxBits"/> of the infomask with the payload's (which must contain no
@@ -46,11 +59,24 @@ public static class HeapApply
     /// Applies one heap record's payload to a page body. Returns false, leaving the page
     /// untouched, when the payload is malformed or does not fit the page.
     /// </summary>
-    public static bool Apply(Span<byte> page, RedoType type, ReadOnlySpan<byte> payload)
+    public static bool Apply(Span<byte> page, RedoType type, ReadOnlySpan<byte> payload) => Apply(page, type, payload, NoPage);
+
+    /// <summary>"Page number unknown": the compact records (which derive ctids from it) then refuse to apply.</summary>
+    public const ulong NoPage = ulong.MaxValue;
+
+    /// <summary>
+    /// Applies one heap record's payload to page <paramref name="pageNo"/> (the record header's
+    /// page number; the compact records derive the new version's ctid from it). Returns false,
+    /// leaving the page untouched, when the payload is malformed or does not fit the page.
+    /// </summary>
+    public static bool Apply(Span<byte> page, RedoType type, ReadOnlySpan<byte> payload, ulong pageNo)
     {
         if (page.Length != Page.Size) return false;
         return type switch
         {
+            RedoType.HeapInsertCompact => InsertCompact(page, payload, pageNo),
+            RedoType.HeapUpdateInPageDeltaCompact => UpdateInPageDeltaCompact(page, payload, pageNo),
+            RedoType.HeapSetXmaxCompact => SetXmaxCompact(page, payload, pageNo),
             RedoType.HeapInit => Init(page, payload),
             RedoType.HeapInsert => Insert(page, payload),
             RedoType.HeapSetXmax => SetXmax(page, payload),
@@ -171,7 +197,67 @@ public static class HeapApply
         ulong xid = BinaryPrimitives.ReadUInt64LittleEndian(p[12..]);
         int prefix = BinaryPrimitives.ReadUInt16LittleEndian(p[20..]);
         int suffix = BinaryPrimitives.ReadUInt16LittleEndian(p[22..]);
-        var changed = p[fixedSize..];
+        return DoUpdateDelta(page, oldSlot, newSlot, xmaxBits, newMask, cid, xid, prefix, suffix, p[fixedSize..], NoPage);
+    }
+
+    private static bool InsertCompact(Span<byte> page, ReadOnlySpan<byte> p, ulong pageNo)
+    {
+        if (pageNo > HeapTuple.MaxPage || !HeapPage.HeaderValid(page)) return false;
+        int pos = 0;
+        if (!HeapVarint.TryRead(p, ref pos, out ulong slot) || slot > ushort.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong mask) || mask > ushort.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong xmin)
+            || !HeapVarint.TryRead(p, ref pos, out ulong cmin) || cmin > uint.MaxValue) return false;
+        var data = p[pos..];
+        int len = HeapTuple.HeaderSize + data.Length;
+        if (len > HeapPage.MaxTupleSize) return false;
+        Span<byte> tuple = stackalloc byte[len];
+        HeapTuple.WriteHeader(tuple, xmin, 0, (uint)cmin, 0, HeapTuple.PackCtid(pageNo, (ushort)slot), (HeapInfomask)mask);
+        data.CopyTo(tuple[HeapTuple.HeaderSize..]);
+        if (!CanInsert(page, (int)slot, tuple)) return false;
+        DoInsert(page, (int)slot, tuple);
+        return true;
+    }
+
+    private static bool SetXmaxCompact(Span<byte> page, ReadOnlySpan<byte> p, ulong pageNo)
+    {
+        if (pageNo > HeapTuple.MaxPage) return false;
+        int pos = 0;
+        if (!HeapVarint.TryRead(p, ref pos, out ulong slot) || slot > ushort.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong bits) || bits > ushort.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong cmax) || cmax > uint.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong xmax)
+            || !HeapVarint.TryRead(p, ref pos, out ulong ctidSlot) || ctidSlot > ushort.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong ctidPage) || ctidPage > HeapTuple.MaxPage + 1
+            || pos != p.Length) return false;
+        Span<byte> full = stackalloc byte[HeapRecords.SetXmaxSize];
+        HeapRecords.SetXmax(full, (ushort)slot, (HeapInfomask)bits, (uint)cmax, xmax, HeapTuple.PackCtid(ctidPage == 0 ? pageNo : ctidPage - 1, (ushort)ctidSlot));
+        return SetXmax(page, full);
+    }
+
+    private static bool UpdateInPageDeltaCompact(Span<byte> page, ReadOnlySpan<byte> p, ulong pageNo)
+    {
+        if (pageNo > HeapTuple.MaxPage || !HeapPage.HeaderValid(page)) return false;
+        int pos = 0;
+        if (!HeapVarint.TryRead(p, ref pos, out ulong oldSlot) || oldSlot > ushort.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong newSlot) || newSlot > ushort.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong xmaxBits) || xmaxBits > ushort.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong newMask) || newMask > ushort.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong cid) || cid > uint.MaxValue
+            || !HeapVarint.TryRead(p, ref pos, out ulong xid)
+            || !HeapVarint.TryRead(p, ref pos, out ulong prefix) || prefix > Page.Size
+            || !HeapVarint.TryRead(p, ref pos, out ulong suffix) || suffix > Page.Size) return false;
+        return DoUpdateDelta(page, (int)oldSlot, (int)newSlot, (HeapInfomask)xmaxBits, (HeapInfomask)newMask, (uint)cid, xid, (int)prefix, (int)suffix,
+            p[pos..], pageNo);
+    }
+
+    /// <summary>
+    /// The delta update shared by both layouts; the new ctid's page is <paramref name="ctidPage"/>,
+    /// or with <see cref="NoPage"/> the page the old version's ctid names (HeapUpdateInPageDelta).
+    /// </summary>
+    private static bool DoUpdateDelta(Span<byte> page, int oldSlot, int newSlot, HeapInfomask xmaxBits, HeapInfomask newMask, uint cid, ulong xid,
+        int prefix, int suffix, ReadOnlySpan<byte> changed, ulong ctidPage)
+    {
         if ((xmaxBits & ~HeapInfomask.XmaxBits) != 0) return false;
         ReadOnlySpan<byte> old = HeapPage.Tuple(page, oldSlot);
         if (old.Length < HeapTuple.HeaderSize) return false;
@@ -179,7 +265,7 @@ public static class HeapApply
         if (prefix + suffix > oldData.Length) return false;
         int newLen = HeapTuple.HeaderSize + prefix + changed.Length + suffix;
         if (newLen > HeapPage.MaxTupleSize) return false;
-        ulong newCtid = HeapTuple.PackCtid(HeapTuple.CtidPage(HeapTuple.Ctid(old)), (ushort)newSlot);
+        ulong newCtid = HeapTuple.PackCtid(ctidPage == NoPage ? HeapTuple.CtidPage(HeapTuple.Ctid(old)) : ctidPage, (ushort)newSlot);
         Span<byte> tuple = stackalloc byte[newLen];
         HeapTuple.WriteHeader(tuple, xid, 0, cid, 0, newCtid, newMask);
         oldData[..prefix].CopyTo(tuple[HeapTuple.HeaderSize..]);
