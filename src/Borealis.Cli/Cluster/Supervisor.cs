@@ -95,7 +95,9 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
 
     private async Task MonitorAsync(Child child)
     {
-        var backoff = TimeSpan.FromMilliseconds(200);
+        // The first restart after a crash is immediate (a writer must be back within a second);
+        // a process that keeps dying is restarted with doubling delays up to 10 s.
+        var backoff = TimeSpan.Zero;
         while (true)
         {
             var p = child.Process!;
@@ -115,9 +117,9 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
             }
             SaveState();
             console.WriteLine($"{child.Spec.Role} {child.Spec.Id} (pid {p.Id}) exited with code {code}; restarting in {backoff.TotalMilliseconds:F0} ms");
-            if (ranFor > TimeSpan.FromMinutes(1)) backoff = TimeSpan.FromMilliseconds(200);
-            await Task.Delay(backoff);
-            backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 10_000));
+            if (ranFor > TimeSpan.FromMinutes(1)) backoff = TimeSpan.Zero;
+            if (backoff > TimeSpan.Zero) await Task.Delay(backoff);
+            backoff = TimeSpan.FromMilliseconds(Math.Clamp(backoff.TotalMilliseconds * 2, 200, 10_000));
             if (_stopping) continue;
             Launch(child);
             SaveState();
