@@ -76,6 +76,7 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
         };
         foreach (var a in SelfExecutable.PrefixArgs) psi.ArgumentList.Add(a);
         foreach (var a in child.Spec.Args) psi.ArgumentList.Add(a);
+        psi.Environment[SupervisedChild.EnvironmentVariable] = "1";
         var log = new StreamWriter(new FileStream(child.Status.Log, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         log.WriteLine($"--- {DateTimeOffset.Now:O} supervisor starts: {string.Join(' ', psi.ArgumentList)}");
         var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
@@ -222,5 +223,32 @@ public static class SelfExecutable
             Path = exe;
             PrefixArgs = [];
         }
+    }
+}
+
+/// <summary>
+/// A supervised child stops when its supervisor is gone, even after a kill -9 of the supervisor:
+/// the supervisor holds the write end of the child's stdin (never written), so the child reads
+/// end-of-file exactly when the supervisor exits.
+/// </summary>
+public static class SupervisedChild
+{
+    public const string EnvironmentVariable = "BOREALIS_SUPERVISED";
+
+    /// <summary>If this process runs under `borealis up`, cancels <paramref name="stop"/> when the supervisor exits.</summary>
+    public static void StopWhenSupervisorExits(CancellationTokenSource stop)
+    {
+        if (Environment.GetEnvironmentVariable(EnvironmentVariable) != "1") return;
+        _ = Task.Run(async () =>
+        {
+            var buffer = new byte[256];
+            try
+            {
+                await using var stdin = Console.OpenStandardInput();
+                while (await stdin.ReadAsync(buffer, stop.Token) > 0) { }
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException) { }
+            try { await stop.CancelAsync(); } catch (ObjectDisposedException) { }
+        });
     }
 }

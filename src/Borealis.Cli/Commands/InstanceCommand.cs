@@ -51,6 +51,7 @@ internal static partial class InstanceCommand
         }
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        Cluster.SupervisedChild.StopWhenSupervisorExits(stop);
         var ct = stop.Token;
         using var loggerFactory = LoggerFactory.Create(b => b
             .SetMinimumLevel(level)
