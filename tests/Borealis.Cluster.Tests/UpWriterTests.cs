@@ -147,6 +147,15 @@ public sealed class UpWriterTests(ITestOutputHelper output) : IDisposable
                 Assert.Equal(4L, await Scalar(conn, "SELECT count(*) FROM kv"));
             }
             await AssertAllPresentAsync(password, acked);
+
+            // TLS: SSLRequest is answered with the certificate created on the first start.
+            Assert.True(File.Exists(Path.Combine(_dir, "instance", "writer-1", "server.pfx")));
+            var tls = new NpgsqlConnectionStringBuilder(ConnectionString(password)) { SslMode = SslMode.Require };
+            await using (var conn = new NpgsqlConnection(tls.ConnectionString))
+            {
+                await conn.OpenAsync();
+                Assert.Equal(4L, await Scalar(conn, "SELECT count(*) FROM kv"));
+            }
             again.Signal(Posix.SIGTERM);
             await again.WaitForExitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(0, again.ExitCode);
