@@ -163,6 +163,41 @@ public sealed class UpWriterTests(ITestOutputHelper output) : IDisposable
         Log($"total {total.ElapsedMilliseconds} ms");
     }
 
+    [Fact]
+    public async Task UpWithAGivenPasswordUsesItAndPrintsNoGeneratedOne()
+    {
+        const string password = "correct horse battery";
+        using var up = new ChildProcess(BorealisBinary.StartInfo(["up", "--data-dir", _dir, "--port", _port.ToString(CultureInfo.InvariantCulture), "--password", password]));
+        await up.WaitForLineAsync(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
+        Assert.DoesNotContain("generated", up.Output, StringComparison.Ordinal);
+        Assert.Equal(password, File.ReadAllText(PasswordPath).TrimEnd('\n'));
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(PasswordPath));
+        await using (var conn = new NpgsqlConnection(ConnectionString(password)))
+        {
+            await conn.OpenAsync();
+            Assert.Equal(42, await Scalar(conn, "SELECT 42"));
+        }
+        var wrong = await Assert.ThrowsAsync<PostgresException>(async () =>
+        {
+            await using var c = new NpgsqlConnection(ConnectionString("postgres"));
+            await c.OpenAsync();
+        });
+        Assert.Equal("28P01", wrong.SqlState);
+
+        // `up` on a port that is taken says so instead of retrying forever.
+        using (var second = new ChildProcess(BorealisBinary.StartInfo(["up", "--data-dir", _dir + "-b", "--port", _port.ToString(CultureInfo.InvariantCulture)])))
+        {
+            await second.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            Assert.NotEqual(0, second.ExitCode);
+            Assert.Contains($"port {_port}", second.Output, StringComparison.Ordinal);
+        }
+        try { Directory.Delete(_dir + "-b", recursive: true); } catch (IOException) { }
+
+        up.Signal(Posix.SIGTERM);
+        await up.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, up.ExitCode);
+    }
+
     private async Task AssertAllPresentAsync(string password, List<int> acked)
     {
         await using var conn = new NpgsqlConnection(ConnectionString(password));
