@@ -124,11 +124,16 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
             if (_stopping) continue;
             Launch(child);
             SaveState();
-            for (int i = 0; i < 300 && !_stopping; i++)
+            var since = Stopwatch.StartNew();
+            for (int i = 0; i < 600 && !_stopping; i++)
             {
-                if (await IsAcceptingAsync(child.Spec.Port, CancellationToken.None)) break;
+                if (await IsAcceptingAsync(child.Spec.Port, CancellationToken.None))
+                {
+                    console.WriteLine($"{child.Spec.Role} {child.Spec.Id} (pid {child.Process!.Id}) accepts connections again {since.ElapsedMilliseconds} ms after its restart");
+                    break;
+                }
                 if (child.Process!.HasExited) break;
-                await Task.Delay(100);
+                await Task.Delay(50);
             }
             lock (_lock) if (!child.Process!.HasExited) child.Status.State = ProcessState.Running;
             SaveState();
