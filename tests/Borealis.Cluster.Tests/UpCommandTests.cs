@@ -4,8 +4,10 @@ using Borealis.Testing;
 namespace Borealis.Cluster.Tests;
 
 /// <summary>`borealis up` / `borealis status` through the real program.</summary>
-public sealed class UpCommandTests : IDisposable
+public sealed class UpCommandTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
+    private readonly List<ChildProcess> _ups = [];
+
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "borealis-up-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly string _port = Ports.FreeLoopback().ToString(System.Globalization.CultureInfo.InvariantCulture);
 
@@ -13,6 +15,7 @@ public sealed class UpCommandTests : IDisposable
     public async Task UpStartsSixNodesRestartsAKilledOneAndStopsCleanly()
     {
         using var up = new ChildProcess(BorealisBinary.StartInfo(["up", "--data-dir", _dir, "--port", _port]));
+        _ups.Add(up);
         await up.WaitForLineAsync(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
 
         var status = await StatusAsync();
@@ -57,6 +60,7 @@ public sealed class UpCommandTests : IDisposable
 
         // Starting again on the same directory brings back the same cluster (same ports).
         using var again = new ChildProcess(BorealisBinary.StartInfo(["up", "--data-dir", _dir, "--port", _port]));
+        _ups.Add(again);
         await again.WaitForLineAsync(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
         var ports2 = (await StatusAsync()).GetProperty("processes").EnumerateArray().Select(p => p.GetProperty("port").GetInt32()).ToList();
         Assert.Equal(all.Select(p => p.GetProperty("port").GetInt32()), ports2);
@@ -76,6 +80,7 @@ public sealed class UpCommandTests : IDisposable
 
     public void Dispose()
     {
+        foreach (var p in _ups) output.WriteLine($"--- up:\n{p.Output}");
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

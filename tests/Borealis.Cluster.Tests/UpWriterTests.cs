@@ -22,8 +22,14 @@ public sealed class UpWriterTests(ITestOutputHelper output) : IDisposable
 
     private void Log(string line) => output.WriteLine($"{DateTime.Now:HH:mm:ss.fff} {line}");
 
-    private ChildProcess StartUp() =>
-        new(BorealisBinary.StartInfo(["up", "--data-dir", _dir, "--port", _port.ToString(CultureInfo.InvariantCulture)]));
+    private readonly List<ChildProcess> _ups = [];
+
+    private ChildProcess StartUp(params string[] extra)
+    {
+        var p = new ChildProcess(BorealisBinary.StartInfo(["up", "--data-dir", _dir, "--port", _port.ToString(CultureInfo.InvariantCulture), .. extra]));
+        _ups.Add(p);
+        return p;
+    }
 
     private string ConnectionString(string password) => new NpgsqlConnectionStringBuilder
     {
@@ -167,7 +173,7 @@ public sealed class UpWriterTests(ITestOutputHelper output) : IDisposable
     public async Task UpWithAGivenPasswordUsesItAndPrintsNoGeneratedOne()
     {
         const string password = "correct horse battery";
-        using var up = new ChildProcess(BorealisBinary.StartInfo(["up", "--data-dir", _dir, "--port", _port.ToString(CultureInfo.InvariantCulture), "--password", password]));
+        using var up = StartUp("--password", password);
         await up.WaitForLineAsync(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
         Assert.DoesNotContain("generated", up.Output, StringComparison.Ordinal);
         Assert.Equal(password, File.ReadAllText(PasswordPath).TrimEnd('\n'));
@@ -245,6 +251,13 @@ public sealed class UpWriterTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose()
     {
+        // Every `up`'s output (shown with a failure), then each process's log.
+        foreach (var p in _ups) output.WriteLine($"--- up:\n{p.Output}");
+        foreach (var log in Directory.Exists(Path.Combine(_dir, "logs")) ? Directory.GetFiles(Path.Combine(_dir, "logs")) : [])
+        {
+            var lines = File.ReadAllLines(log);
+            output.WriteLine($"--- {Path.GetFileName(log)} (last 30 lines):\n{string.Join('\n', lines.TakeLast(30))}");
+        }
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
