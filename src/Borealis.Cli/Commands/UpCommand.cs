@@ -65,7 +65,7 @@ internal static class UpCommand
         {
             config = new ClusterConfig { Created = DateTimeOffset.Now };
             for (uint i = 1; i <= 6; i++)
-                config.StorageNodes.Add(new StorageNodeConfig { Id = i, Az = Azs[(i - 1) / 2], Port = basePort > 0 ? basePort + (int)i - 1 : FreePort() });
+                config.StorageNodes.Add(new StorageNodeConfig { Id = i, Az = Azs[(i - 1) / 2], Port = basePort > 0 ? basePort + (int)i - 1 : FreePort(except: [writer.Port ?? 5432, .. config.StorageNodes.Select(n => n.Port)]) });
             files.SaveConfig(config);
             Console.WriteLine($"created a new cluster in {files.DataDir}");
         }
@@ -162,6 +162,16 @@ internal static class UpCommand
         catch (SocketException)
         {
             return false;
+        }
+    }
+
+    /// <summary>A port free now on loopback, none of <paramref name="except"/> (ports other processes of the cluster will bind later).</summary>
+    private static int FreePort(IReadOnlyCollection<int> except)
+    {
+        while (true)
+        {
+            int port = FreePort();
+            if (!except.Contains(port)) return port;
         }
     }
 
