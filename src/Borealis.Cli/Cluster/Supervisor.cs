@@ -19,8 +19,12 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
     private readonly List<Child> _children = [];
     private volatile bool _stopping;
 
-    private sealed class Child(ProcessSpec spec, ProcessStatus status)
+    private int _batches;
+
+    private sealed class Child(ProcessSpec spec, ProcessStatus status, int batch)
     {
+        /// <summary>Which <see cref="StartAsync"/> call started it; <see cref="StopAsync"/> stops later batches first.</summary>
+        public int Batch { get; } = batch;
         public ProcessSpec Spec { get; } = spec;
         public ProcessStatus Status { get; } = status;
         public Process? Process { get; set; }
@@ -30,6 +34,7 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
     /// <summary>Starts every process and waits until each accepts TCP connections on its port.</summary>
     public async Task StartAsync(IEnumerable<ProcessSpec> specs, TimeSpan readyTimeout, CancellationToken ct)
     {
+        int batch = Interlocked.Increment(ref _batches);
         foreach (var spec in specs)
         {
             var status = new ProcessStatus
@@ -37,7 +42,7 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
                 Role = spec.Role, Id = spec.Id, Az = spec.Az, Port = spec.Port, State = ProcessState.Starting,
                 Log = Path.Combine(files.LogDir, $"{spec.Role}-{spec.Id}.log"),
             };
-            var child = new Child(spec, status);
+            var child = new Child(spec, status, batch);
             lock (_lock) _children.Add(child);
             Launch(child);
             child.Monitor = Task.Run(() => MonitorAsync(child));
@@ -177,31 +182,35 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
         Role = s.Role, Id = s.Id, Az = s.Az, Pid = s.Pid, Port = s.Port, State = s.State, Restarts = s.Restarts, StartedAt = s.StartedAt, Log = s.Log,
     };
 
-    /// <summary>SIGTERM to every child, then SIGKILL after the grace period; waits for all to exit.</summary>
+    /// <summary>SIGTERM to every child (the latest batch first), then SIGKILL after the grace period; waits for all to exit.</summary>
     public async Task StopAsync()
     {
         _stopping = true;
         var children = Snapshot();
         lock (_lock) foreach (var c in children) c.Status.State = ProcessState.Stopping;
         SaveState();
-        foreach (var c in children)
-            if (c.Process is { HasExited: false } p) Posix.Signal(p.Id, Posix.SIGTERM);
-        var deadline = DateTime.UtcNow + StopGrace;
-        foreach (var c in children)
+        // Later batches first: the writer stops (and stops writing) before the storage nodes it writes to.
+        foreach (var batch in children.GroupBy(c => c.Batch).OrderByDescending(g => g.Key))
         {
-            var p = c.Process;
-            if (p is null) continue;
-            var left = deadline - DateTime.UtcNow;
-            if (left > TimeSpan.Zero)
+            foreach (var c in batch)
+                if (c.Process is { HasExited: false } p) Posix.Signal(p.Id, Posix.SIGTERM);
+            var deadline = DateTime.UtcNow + StopGrace;
+            foreach (var c in batch)
             {
-                using var cts = new CancellationTokenSource(left);
-                try { await p.WaitForExitAsync(cts.Token); } catch (OperationCanceledException) { }
-            }
-            if (!p.HasExited)
-            {
-                console.WriteLine($"{c.Spec.Role} {c.Spec.Id} did not stop within {StopGrace.TotalSeconds:F0} s; killing it");
-                p.Kill();
-                await p.WaitForExitAsync();
+                var p = c.Process;
+                if (p is null) continue;
+                var left = deadline - DateTime.UtcNow;
+                if (left > TimeSpan.Zero)
+                {
+                    using var cts = new CancellationTokenSource(left);
+                    try { await p.WaitForExitAsync(cts.Token); } catch (OperationCanceledException) { }
+                }
+                if (!p.HasExited)
+                {
+                    console.WriteLine($"{c.Spec.Role} {c.Spec.Id} did not stop within {StopGrace.TotalSeconds:F0} s; killing it");
+                    p.Kill();
+                    await p.WaitForExitAsync();
+                }
             }
         }
         lock (_lock) foreach (var c in children) c.Status.State = ProcessState.Stopped;
