@@ -11,6 +11,7 @@ public static class Program
         root.Subcommands.Add(UpCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(StorageCommand.Create());
+        root.Subcommands.Add(InstanceCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

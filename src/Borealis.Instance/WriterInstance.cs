@@ -45,12 +45,33 @@ public sealed class WriterInstance : IAsyncDisposable
         return Start(db, endPoint);
     }
 
-    public static WriterInstance Start(Database db, IPEndPoint endPoint)
+    /// <summary>
+    /// An instance on real storage whose server options (authentication, credentials, TLS,
+    /// logging) are set by <paramref name="configureServer"/> before it starts listening.
+    /// </summary>
+    public static async Task<WriterInstance> StartAsync(VolumeLayout layout, string layoutStoreDirectory, IPEndPoint endPoint,
+        VolumeClientOptions? volumeOptions, Action<PgServerOptions> configureServer, CancellationToken ct = default)
+    {
+        var db = await StorageHosting.OpenDatabaseAsync(layout, layoutStoreDirectory, volumeOptions, ct: ct);
+        try
+        {
+            return Start(db, endPoint, configureServer);
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
+    }
+
+    public static WriterInstance Start(Database db, IPEndPoint endPoint, Action<PgServerOptions>? configureServer = null)
     {
         // Autovacuum: every table the SQL engine opens reports its updates/deletes to the worker.
         var vacuum = new VacuumWorker(db.Txns, new Vacuumer(db.Txns));
         var engine = new SqlEngine(db) { TableOpened = vacuum.Register };
-        var server = new PgServer(new PgServerOptions { EndPoint = endPoint, MaxConnections = 200 }, new InstanceBackend(engine));
+        var options = new PgServerOptions { EndPoint = endPoint, MaxConnections = 200 };
+        configureServer?.Invoke(options);
+        var server = new PgServer(options, new InstanceBackend(engine));
         server.Start();
         return new WriterInstance(db, server, engine, vacuum);
     }

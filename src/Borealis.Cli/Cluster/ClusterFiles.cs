@@ -12,6 +12,10 @@ namespace Borealis.Cli.Cluster;
 /// DIR/run/supervisor.lock  held (exclusively) by the running `borealis up`
 /// DIR/logs/ROLE-ID.log     each process's stdout and stderr
 /// DIR/storage/node-ID/     one storage node's data
+/// DIR/volume.json          the volume's initial layout (written at the first `up`; the writer creates the volume from it)
+/// DIR/layout/              the volume's layout store (volume-ID.json), kept current by the writer
+/// DIR/instance/writer-ID/  the writer instance's own files
+/// DIR/password             the superuser's password, one line, mode 0600
 /// </code>
 /// </summary>
 public sealed class ClusterFiles(string dataDir)
@@ -23,6 +27,25 @@ public sealed class ClusterFiles(string dataDir)
     public string LockPath => Path.Combine(RunDir, "supervisor.lock");
     public string LogDir => Path.Combine(DataDir, "logs");
     public string StorageDir(uint nodeId) => Path.Combine(DataDir, "storage", $"node-{nodeId}");
+    public string LayoutDir => Path.Combine(DataDir, "layout");
+    public string InitialLayoutPath => Path.Combine(DataDir, "volume.json");
+    public string InstanceDir(uint id) => Path.Combine(DataDir, "instance", $"writer-{id}");
+    public string PasswordPath => Path.Combine(DataDir, "password");
+
+    /// <summary>Writes the password file (replacing any) readable and writable by its owner only (0600).</summary>
+    public void SavePassword(string password)
+    {
+        string tmp = PasswordPath + ".tmp";
+        File.Delete(tmp);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var fs = new FileStream(tmp, options))
+        {
+            fs.Write(System.Text.Encoding.UTF8.GetBytes(password + "\n"));
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, PasswordPath, overwrite: true);
+    }
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -59,6 +82,16 @@ public sealed class ClusterConfig
     public int Version { get; set; } = 1;
     public DateTimeOffset Created { get; set; }
     public List<StorageNodeConfig> StorageNodes { get; set; } = [];
+    /// <summary>The writer instance; null in a cluster.json written before instances existed (added at the next `up`).</summary>
+    public InstanceConfig? Writer { get; set; }
+}
+
+public sealed class InstanceConfig
+{
+    public uint Id { get; set; } = 1;
+    public int Port { get; set; } = 5432;
+    public string User { get; set; } = "postgres";
+    public ulong VolumeId { get; set; } = 1;
 }
 
 public sealed class StorageNodeConfig

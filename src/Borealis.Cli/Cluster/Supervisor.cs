@@ -19,8 +19,12 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
     private readonly List<Child> _children = [];
     private volatile bool _stopping;
 
-    private sealed class Child(ProcessSpec spec, ProcessStatus status)
+    private int _batches;
+
+    private sealed class Child(ProcessSpec spec, ProcessStatus status, int batch)
     {
+        /// <summary>Which <see cref="StartAsync"/> call started it; <see cref="StopAsync"/> stops later batches first.</summary>
+        public int Batch { get; } = batch;
         public ProcessSpec Spec { get; } = spec;
         public ProcessStatus Status { get; } = status;
         public Process? Process { get; set; }
@@ -30,6 +34,7 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
     /// <summary>Starts every process and waits until each accepts TCP connections on its port.</summary>
     public async Task StartAsync(IEnumerable<ProcessSpec> specs, TimeSpan readyTimeout, CancellationToken ct)
     {
+        int batch = Interlocked.Increment(ref _batches);
         foreach (var spec in specs)
         {
             var status = new ProcessStatus
@@ -37,7 +42,7 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
                 Role = spec.Role, Id = spec.Id, Az = spec.Az, Port = spec.Port, State = ProcessState.Starting,
                 Log = Path.Combine(files.LogDir, $"{spec.Role}-{spec.Id}.log"),
             };
-            var child = new Child(spec, status);
+            var child = new Child(spec, status, batch);
             lock (_lock) _children.Add(child);
             Launch(child);
             child.Monitor = Task.Run(() => MonitorAsync(child));
@@ -76,6 +81,7 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
         };
         foreach (var a in SelfExecutable.PrefixArgs) psi.ArgumentList.Add(a);
         foreach (var a in child.Spec.Args) psi.ArgumentList.Add(a);
+        psi.Environment[SupervisedChild.EnvironmentVariable] = "1";
         var log = new StreamWriter(new FileStream(child.Status.Log, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         log.WriteLine($"--- {DateTimeOffset.Now:O} supervisor starts: {string.Join(' ', psi.ArgumentList)}");
         var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
@@ -95,7 +101,9 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
 
     private async Task MonitorAsync(Child child)
     {
-        var backoff = TimeSpan.FromMilliseconds(200);
+        // The first restart after a crash is immediate (a writer must be back within a second);
+        // a process that keeps dying is restarted with doubling delays up to 10 s.
+        var backoff = TimeSpan.Zero;
         while (true)
         {
             var p = child.Process!;
@@ -115,17 +123,22 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
             }
             SaveState();
             console.WriteLine($"{child.Spec.Role} {child.Spec.Id} (pid {p.Id}) exited with code {code}; restarting in {backoff.TotalMilliseconds:F0} ms");
-            if (ranFor > TimeSpan.FromMinutes(1)) backoff = TimeSpan.FromMilliseconds(200);
-            await Task.Delay(backoff);
-            backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 10_000));
+            if (ranFor > TimeSpan.FromMinutes(1)) backoff = TimeSpan.Zero;
+            if (backoff > TimeSpan.Zero) await Task.Delay(backoff);
+            backoff = TimeSpan.FromMilliseconds(Math.Clamp(backoff.TotalMilliseconds * 2, 200, 10_000));
             if (_stopping) continue;
             Launch(child);
             SaveState();
-            for (int i = 0; i < 300 && !_stopping; i++)
+            var since = Stopwatch.StartNew();
+            for (int i = 0; i < 600 && !_stopping; i++)
             {
-                if (await IsAcceptingAsync(child.Spec.Port, CancellationToken.None)) break;
+                if (await IsAcceptingAsync(child.Spec.Port, CancellationToken.None))
+                {
+                    console.WriteLine($"{child.Spec.Role} {child.Spec.Id} (pid {child.Process!.Id}) accepts connections again {since.ElapsedMilliseconds} ms after its restart");
+                    break;
+                }
                 if (child.Process!.HasExited) break;
-                await Task.Delay(100);
+                await Task.Delay(50);
             }
             lock (_lock) if (!child.Process!.HasExited) child.Status.State = ProcessState.Running;
             SaveState();
@@ -169,31 +182,35 @@ public sealed class Supervisor(ClusterFiles files, TextWriter console)
         Role = s.Role, Id = s.Id, Az = s.Az, Pid = s.Pid, Port = s.Port, State = s.State, Restarts = s.Restarts, StartedAt = s.StartedAt, Log = s.Log,
     };
 
-    /// <summary>SIGTERM to every child, then SIGKILL after the grace period; waits for all to exit.</summary>
+    /// <summary>SIGTERM to every child (the latest batch first), then SIGKILL after the grace period; waits for all to exit.</summary>
     public async Task StopAsync()
     {
         _stopping = true;
         var children = Snapshot();
         lock (_lock) foreach (var c in children) c.Status.State = ProcessState.Stopping;
         SaveState();
-        foreach (var c in children)
-            if (c.Process is { HasExited: false } p) Posix.Signal(p.Id, Posix.SIGTERM);
-        var deadline = DateTime.UtcNow + StopGrace;
-        foreach (var c in children)
+        // Later batches first: the writer stops (and stops writing) before the storage nodes it writes to.
+        foreach (var batch in children.GroupBy(c => c.Batch).OrderByDescending(g => g.Key))
         {
-            var p = c.Process;
-            if (p is null) continue;
-            var left = deadline - DateTime.UtcNow;
-            if (left > TimeSpan.Zero)
+            foreach (var c in batch)
+                if (c.Process is { HasExited: false } p) Posix.Signal(p.Id, Posix.SIGTERM);
+            var deadline = DateTime.UtcNow + StopGrace;
+            foreach (var c in batch)
             {
-                using var cts = new CancellationTokenSource(left);
-                try { await p.WaitForExitAsync(cts.Token); } catch (OperationCanceledException) { }
-            }
-            if (!p.HasExited)
-            {
-                console.WriteLine($"{c.Spec.Role} {c.Spec.Id} did not stop within {StopGrace.TotalSeconds:F0} s; killing it");
-                p.Kill();
-                await p.WaitForExitAsync();
+                var p = c.Process;
+                if (p is null) continue;
+                var left = deadline - DateTime.UtcNow;
+                if (left > TimeSpan.Zero)
+                {
+                    using var cts = new CancellationTokenSource(left);
+                    try { await p.WaitForExitAsync(cts.Token); } catch (OperationCanceledException) { }
+                }
+                if (!p.HasExited)
+                {
+                    console.WriteLine($"{c.Spec.Role} {c.Spec.Id} did not stop within {StopGrace.TotalSeconds:F0} s; killing it");
+                    p.Kill();
+                    await p.WaitForExitAsync();
+                }
             }
         }
         lock (_lock) foreach (var c in children) c.Status.State = ProcessState.Stopped;
@@ -220,5 +237,32 @@ public static class SelfExecutable
             Path = exe;
             PrefixArgs = [];
         }
+    }
+}
+
+/// <summary>
+/// A supervised child stops when its supervisor is gone, even after a kill -9 of the supervisor:
+/// the supervisor holds the write end of the child's stdin (never written), so the child reads
+/// end-of-file exactly when the supervisor exits.
+/// </summary>
+public static class SupervisedChild
+{
+    public const string EnvironmentVariable = "BOREALIS_SUPERVISED";
+
+    /// <summary>If this process runs under `borealis up`, cancels <paramref name="stop"/> when the supervisor exits.</summary>
+    public static void StopWhenSupervisorExits(CancellationTokenSource stop)
+    {
+        if (Environment.GetEnvironmentVariable(EnvironmentVariable) != "1") return;
+        _ = Task.Run(async () =>
+        {
+            var buffer = new byte[256];
+            try
+            {
+                await using var stdin = Console.OpenStandardInput();
+                while (await stdin.ReadAsync(buffer, stop.Token) > 0) { }
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException) { }
+            try { await stop.CancelAsync(); } catch (ObjectDisposedException) { }
+        });
     }
 }

@@ -1,11 +1,12 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using Borealis.Cli.Cluster;
 using Spectre.Console;
 
 namespace Borealis.Cli.Commands;
 
-/// <summary>`borealis status`: every process of the embedded cluster — role, id, AZ, pid, port, state — checked live.</summary>
+/// <summary>`borealis status`: every process of the embedded cluster (storage nodes and the writer) — role, id, AZ, pid, port, state — checked live.</summary>
 internal static class StatusCommand
 {
     public static Command Create()
@@ -30,9 +31,11 @@ internal static class StatusCommand
         var state = files.LoadState();
         bool supervisorAlive = state is not null && Posix.IsAlive(state.SupervisorPid);
         var rows = new List<ProcessStatus>();
-        foreach (var n in config.StorageNodes)
+        var expected = config.StorageNodes.Select(n => (Role: "storage", Id: n.Id.ToString(CultureInfo.InvariantCulture), n.Az, n.Port)).ToList();
+        if (config.Writer is { } w) expected.Add(("writer", w.Id.ToString(CultureInfo.InvariantCulture), "", w.Port));
+        foreach (var n in expected)
         {
-            var s = state?.Processes.FirstOrDefault(p => p.Role == "storage" && p.Id == n.Id.ToString());
+            var s = state?.Processes.FirstOrDefault(p => p.Role == n.Role && p.Id == n.Id);
             int pid = s?.Pid ?? 0;
             bool alive = supervisorAlive && Posix.IsAlive(pid);
             bool accepting = alive && await Supervisor.IsAcceptingAsync(n.Port, ct);
@@ -41,7 +44,7 @@ internal static class StatusCommand
                 : accepting ? ProcessState.Running
                 : alive ? ProcessState.Starting
                 : s.State == ProcessState.Restarting ? ProcessState.Restarting : ProcessState.Failed;
-            rows.Add(new ProcessStatus { Role = "storage", Id = n.Id.ToString(), Az = n.Az, Port = n.Port, Pid = alive ? pid : 0, State = live, Restarts = s?.Restarts ?? 0, StartedAt = s?.StartedAt, Log = s?.Log ?? "" });
+            rows.Add(new ProcessStatus { Role = n.Role, Id = n.Id, Az = n.Az, Port = n.Port, Pid = alive ? pid : 0, State = live, Restarts = s?.Restarts ?? 0, StartedAt = s?.StartedAt, Log = s?.Log ?? "" });
         }
         if (output == "json")
         {
@@ -52,7 +55,7 @@ internal static class StatusCommand
             AnsiConsole.MarkupLine($"cluster in [bold]{Markup.Escape(files.DataDir)}[/]: supervisor {(supervisorAlive ? $"running (pid {state!.SupervisorPid})" : "not running")}");
             var table = new Table().AddColumns("role", "id", "az", "pid", "port", "state", "restarts");
             foreach (var r in rows)
-                table.AddRow(r.Role, r.Id, r.Az, r.Pid == 0 ? "-" : r.Pid.ToString(), r.Port.ToString(), r.State.ToString().ToLowerInvariant(), r.Restarts.ToString());
+                table.AddRow(r.Role, r.Id, r.Az.Length == 0 ? "-" : r.Az, r.Pid == 0 ? "-" : r.Pid.ToString(), r.Port.ToString(), r.State.ToString().ToLowerInvariant(), r.Restarts.ToString());
             AnsiConsole.Write(table);
         }
         return rows.All(r => r.State == ProcessState.Running) ? 0 : 3;

@@ -49,6 +49,7 @@ internal static partial class StorageCommand
         }
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
         using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
+        Cluster.SupervisedChild.StopWhenSupervisorExits(stop);
         var ct = stop.Token;
         using var loggerFactory = LoggerFactory.Create(b => b
             .SetMinimumLevel(level)
