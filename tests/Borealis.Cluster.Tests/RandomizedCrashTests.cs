@@ -24,7 +24,7 @@ public sealed class RandomizedCrashTests(ITestOutputHelper output)
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new Xunit.Sdk.XunitException($"seed {seed}: {e.Message}\n{e.StackTrace}");
+            throw new Xunit.Sdk.XunitException($"seed {seed}: {e.Message}\n{e.InnerException ?? e}");
         }
     }
 
