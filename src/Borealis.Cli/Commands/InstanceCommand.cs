@@ -48,21 +48,9 @@ internal static partial class InstanceCommand
 
     private static async Task<int> RunAsync(Settings s, LogLevel level, CancellationToken invocationCt)
     {
-        // As in StorageCommand: the synchronous Invoke does not cancel the action's token on signals.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationCt);
-        void OnSignal(PosixSignalContext c)
-        {
-            c.Cancel = true;
-            stop.Cancel();
-        }
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        Cluster.SupervisedChild.StopWhenSupervisorExits(stop);
-        var ct = stop.Token;
-        using var loggerFactory = LoggerFactory.Create(b => b
-            .SetMinimumLevel(level)
-            .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
-            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        using var role = new Cluster.RoleProcess(level, invocationCt);
+        var ct = role.Token;
+        var loggerFactory = role.LoggerFactory;
         var logger = loggerFactory.CreateLogger("Borealis.Cli.Instance");
 
         WriterInstance instance;
@@ -111,15 +99,7 @@ internal static partial class InstanceCommand
         }
         await using (instance)
         {
-            Console.Out.WriteLine($"writer instance listening on {instance.EndPoint} (opened in {started.ElapsedMilliseconds} ms) ready");
-            Console.Out.Flush();
-            try
-            {
-                await Task.Delay(Timeout.Infinite, ct);
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            await role.AnnounceReadyAndWaitAsync($"writer instance listening on {instance.EndPoint} (opened in {started.ElapsedMilliseconds} ms) ready");
             Stopping(logger);
         }
         return 0;

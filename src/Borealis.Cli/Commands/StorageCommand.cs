@@ -40,21 +40,9 @@ internal static partial class StorageCommand
 
     private static async Task<int> RunAsync(StorageNodeOptions options, LogLevel level, CancellationToken invocationCt)
     {
-        // Handle SIGTERM/SIGINT here too: the synchronous Invoke in Program does not cancel the action's token on them.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationCt);
-        void OnSignal(System.Runtime.InteropServices.PosixSignalContext c)
-        {
-            c.Cancel = true;
-            stop.Cancel();
-        }
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
-        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
-        Cluster.SupervisedChild.StopWhenSupervisorExits(stop);
-        var ct = stop.Token;
-        using var loggerFactory = LoggerFactory.Create(b => b
-            .SetMinimumLevel(level)
-            .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
-            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        using var role = new Cluster.RoleProcess(level, invocationCt);
+        var ct = role.Token;
+        var loggerFactory = role.LoggerFactory;
         var logger = loggerFactory.CreateLogger("Borealis.Cli.Storage");
         StorageNode node;
         try
@@ -68,15 +56,7 @@ internal static partial class StorageCommand
         }
         await using (node)
         {
-            Console.Out.WriteLine($"storage node {options.NodeId} (az {options.Az}) listening on {node.LocalEndPoint} ready");
-            Console.Out.Flush();
-            try
-            {
-                await Task.Delay(Timeout.Infinite, ct);
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            await role.AnnounceReadyAndWaitAsync($"storage node {options.NodeId} (az {options.Az}) listening on {node.LocalEndPoint} ready");
             Stopping(logger, options.NodeId);
         }
         return 0;
