@@ -65,14 +65,19 @@ public sealed class BufferPool
         {
             if (_poisoned is not null) ThrowPoisoned();
             if (_table.TryGetValue(pageNo, out var f) && f.Loading is null && !f.NeedsReload)
-            {
-                f.Pins++;
-                if (access == PageAccess.Normal && f.Usage < MaxUsage) f.Usage++;
-                _hits++;
-                return new ValueTask<PageHandle>(new PageHandle(this, f, pageNo));
-            }
+                return new ValueTask<PageHandle>(HitLocked(f, pageNo, access));
         }
         return PinSlowAsync(pageNo, access, ct);
+    }
+
+    /// <summary>A hit: pin the cached frame; a normal access makes it hotter. Caller holds the lock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private PageHandle HitLocked(Frame f, ulong pageNo, PageAccess access)
+    {
+        f.Pins++;
+        if (access == PageAccess.Normal && f.Usage < MaxUsage) f.Usage++;
+        _hits++;
+        return new PageHandle(this, f, pageNo);
     }
 
     /// <summary>Pins a page only if it is cached (and not being read); never does I/O.</summary>
@@ -83,10 +88,7 @@ public sealed class BufferPool
             if (_poisoned is not null) ThrowPoisoned();
             if (_table.TryGetValue(pageNo, out var f) && f.Loading is null && !f.NeedsReload)
             {
-                f.Pins++;
-                if (access == PageAccess.Normal && f.Usage < MaxUsage) f.Usage++;
-                _hits++;
-                handle = new PageHandle(this, f, pageNo);
+                handle = HitLocked(f, pageNo, access);
                 return true;
             }
         }
@@ -162,13 +164,7 @@ public sealed class BufferPool
                         _misses++;
                     }
                     else if (f.NeedsReload) wait = Task.Delay(1, ct);
-                    else
-                    {
-                        f.Pins++;
-                        if (access == PageAccess.Normal && f.Usage < MaxUsage) f.Usage++;
-                        _hits++;
-                        return new PageHandle(this, f, pageNo);
-                    }
+                    else return HitLocked(f, pageNo, access);
                 }
                 else
                 {
