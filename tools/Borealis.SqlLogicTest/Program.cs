@@ -2,17 +2,20 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Borealis.SqlLogicTest;
+using Borealis.Testing;
 
 // borealis-slt: runs sqllogictest scripts against any PostgreSQL-protocol server.
 //   borealis-slt --connection "Host=127.0.0.1;Port=5432;Username=postgres" [--report FILE] [--min-pass 99.5] PATH...
+//   borealis-slt --postgres PATH...      (against a throwaway PostgreSQL 15: checks the runner itself)
 // PATH is a .test file or a directory (searched recursively for *.test). Exit 0 when the pass
 // rate reaches --min-pass, 1 otherwise, 2 on usage errors.
-var connection = new Option<string>("--connection") { Description = "Npgsql connection string of the server under test.", Required = true };
+var connection = new Option<string?>("--connection") { Description = "Npgsql connection string of the server under test." };
+var postgres = new Option<bool>("--postgres") { Description = "Start a throwaway PostgreSQL 15 and run against it." };
 var report = new Option<string?>("--report") { Description = "Write every failing record (file:line, SQL, reason) to this file." };
 var minPass = new Option<double>("--min-pass") { Description = "Lowest acceptable pass rate in percent.", DefaultValueFactory = _ => 0 };
 var timeout = new Option<int>("--timeout") { Description = "Statement timeout in seconds.", DefaultValueFactory = _ => 30 };
 var paths = new Argument<string[]>("paths") { Description = ".test files or directories", Arity = ArgumentArity.OneOrMore };
-var root = new RootCommand("Runs sqllogictest scripts over the PostgreSQL wire protocol.") { connection, report, minPass, timeout, paths };
+var root = new RootCommand("Runs sqllogictest scripts over the PostgreSQL wire protocol.") { connection, postgres, report, minPass, timeout, paths };
 root.SetAction(async (parse, ct) =>
 {
     var files = new List<(string Path, string Name)>();
@@ -24,7 +27,10 @@ root.SetAction(async (parse, ct) =>
         else if (File.Exists(p)) files.Add((p, Path.GetFileName(p)));
         else { await Console.Error.WriteLineAsync($"error: {p} does not exist"); return 2; }
     }
-    var runner = new SltRunner(parse.GetValue(connection)!, TimeSpan.FromSeconds(parse.GetValue(timeout)));
+    await using var pg = parse.GetValue(postgres) ? await LocalPostgres.StartAsync(null, ct) : null;
+    string? target = pg?.ConnectionString ?? parse.GetValue(connection);
+    if (target is null) { await Console.Error.WriteLineAsync("error: give --connection or --postgres"); return 2; }
+    var runner = new SltRunner(target, TimeSpan.FromSeconds(parse.GetValue(timeout)));
     int records = 0, passed = 0;
     var failures = new List<Failure>();
     foreach (var (path, name) in files)
