@@ -33,7 +33,7 @@ public sealed class EngineMtr : IDisposable
     private readonly BufferPool _pool;
     private readonly MiniTransaction _mtr = new();
     private readonly List<Held> _held = [];
-    private readonly List<(int Offset, int HeldIndex)> _records = [];
+    private readonly List<(int Offset, PageHandle Page)> _records = [];
     private int _pendingOffset = -1;
     private int _pendingHeld = -1;
 
@@ -92,10 +92,6 @@ public sealed class EngineMtr : IDisposable
         held.Handle.UnlatchExclusive();
         held.Handle.Dispose();
         _held.RemoveAt(i);
-        // Record indexes refer to _held positions; only unchanged pages are released and they have no records,
-        // but positions after i shift.
-        for (int r = 0; r < _records.Count; r++)
-            if (_records[r].HeldIndex > i) _records[r] = (_records[r].Offset, _records[r].HeldIndex - 1);
     }
 
     private void Track(PageHandle h) =>
@@ -132,7 +128,7 @@ public sealed class EngineMtr : IDisposable
             ThrowApplyFailed(held.Handle.PageNo, RedoRecord.Type(rec));
         held.Changed = true;
         _held[_pendingHeld] = held;
-        _records.Add((_pendingOffset, _pendingHeld));
+        _records.Add((_pendingOffset, held.Handle));
         _pendingOffset = -1;
         _pendingHeld = -1;
     }
@@ -172,13 +168,13 @@ public sealed class EngineMtr : IDisposable
         var all = _mtr.Records;
         for (int r = 0; r < _records.Count; r++)
         {
-            var (off, hi) = _records[r];
+            var (off, handle) = _records[r];
             var rec = all[off..];
             ulong lsn = first + (ulong)r;
-            var page = _held[hi].Handle.Page;
+            var page = handle.Page;
             if (RedoFamilies.IsLsnDependent(RedoRecord.Type(rec)))
             {
-                if (!PageApply.Apply(page, rec, lsn)) ThrowApplyFailed(_held[hi].Handle.PageNo, RedoRecord.Type(rec));
+                if (!PageApply.Apply(page, rec, lsn)) ThrowApplyFailed(handle.PageNo, RedoRecord.Type(rec));
             }
             else
             {
